@@ -90,6 +90,8 @@ extern unsigned int segdev_max_segment_mb;
 extern unsigned int segdev_max_waiters;
 
 /* segdev_segment.c: registry, lifetime, permissions, doorbell, waiters. */
+int segdev_caches_init(void);
+void segdev_caches_exit(void);
 int segdev_check_name(const char *name);
 struct segdev_segment *segdev_segment_alloc(const char *name, size_t size, kuid_t uid,
 					    kgid_t gid, umode_t mode);

@@ -554,20 +554,27 @@ static int __init segdev_init(void)
 	int ret;
 
 	segdev_check_layouts();
+	ret = segdev_caches_init();
+	if (ret)
+		return ret;
 	ret = misc_register(&segdev_misc);
 	if (ret) {
 		pr_err("cannot register /dev/segdev: %d\n", ret);
-		return ret;
+		goto err_caches_exit;
 	}
 	return 0;
+
+err_caches_exit:
+	segdev_caches_exit();
+	return ret;
 }
 
 static void __exit segdev_exit(void)
 {
 	misc_deregister(&segdev_misc);
-	/* Segments pin the module, so none is left; waiters may still be in call_rcu(). */
+	/* Segments pin the module, so none is left. */
 	WARN_ON_ONCE(!segdev_segments_empty());
-	rcu_barrier();
+	segdev_caches_exit();
 }
 
 module_init(segdev_init);

@@ -25,6 +25,36 @@ static DEFINE_MUTEX(segdev_lock);
 static LIST_HEAD(segdev_segments);
 static unsigned int segdev_nr_segments;
 
+/*
+ * Dedicated caches, so that a leaked object makes kmem_cache_destroy() at module unload
+ * complain (the VM tests boot with slub_debug, which also keeps the caches unmerged).
+ */
+static struct kmem_cache *segdev_segment_cache;
+static struct kmem_cache *segdev_waiter_cache;
+
+int segdev_caches_init(void)
+{
+	segdev_segment_cache = KMEM_CACHE(segdev_segment, 0);
+	if (!segdev_segment_cache)
+		return -ENOMEM;
+	segdev_waiter_cache = KMEM_CACHE(segdev_waiter_entry, 0);
+	if (!segdev_waiter_cache)
+		goto err_destroy_segment_cache;
+	return 0;
+
+err_destroy_segment_cache:
+	kmem_cache_destroy(segdev_segment_cache);
+	return -ENOMEM;
+}
+
+/* Waits for waiters still in call_rcu(), then destroys the caches. */
+void segdev_caches_exit(void)
+{
+	rcu_barrier();
+	kmem_cache_destroy(segdev_waiter_cache);
+	kmem_cache_destroy(segdev_segment_cache);
+}
+
 /* A name is 1..SEGDEV_NAME_LEN-1 printable characters, no space, no '/', NUL-terminated. */
 int segdev_check_name(const char *name)
 {
@@ -56,7 +86,7 @@ struct segdev_segment *segdev_segment_alloc(const char *name, size_t size, kuid_
 {
 	struct segdev_segment *seg;
 
-	seg = kzalloc(sizeof(*seg), GFP_KERNEL);
+	seg = kmem_cache_zalloc(segdev_segment_cache, GFP_KERNEL);
 	if (!seg)
 		return ERR_PTR(-ENOMEM);
 	seg->map_size = PAGE_ALIGN(size);
@@ -82,7 +112,7 @@ struct segdev_segment *segdev_segment_alloc(const char *name, size_t size, kuid_
 	return seg;
 
 err_free_seg:
-	kfree(seg);
+	kmem_cache_free(segdev_segment_cache, seg);
 	return ERR_PTR(-ENOMEM);
 }
 
@@ -91,7 +121,7 @@ static void segdev_segment_free_memory(struct segdev_segment *seg)
 	mutex_destroy(&seg->lock);
 	xa_destroy(&seg->waiters);
 	vfree(seg->vaddr);
-	kfree(seg);
+	kmem_cache_free(segdev_segment_cache, seg);
 }
 
 /* Frees a segment that segdev_segment_publish() refused. */
@@ -338,7 +368,7 @@ static void segdev_waiter_free_rcu(struct rcu_head *rcu)
 	struct segdev_waiter_entry *w = container_of(rcu, struct segdev_waiter_entry, rcu);
 
 	put_pid(w->pid);
-	kfree(w);
+	kmem_cache_free(segdev_waiter_cache, w);
 }
 
 /*
@@ -397,7 +427,7 @@ int segdev_waiter_register(struct segdev_segment *seg, const struct segdev_file 
 		ret = -ENOSPC;
 		goto out_unlock;
 	}
-	w = kzalloc(sizeof(*w), GFP_KERNEL);
+	w = kmem_cache_zalloc(segdev_waiter_cache, GFP_KERNEL);
 	if (!w) {
 		ret = -ENOMEM;
 		goto out_unlock;
@@ -416,7 +446,7 @@ int segdev_waiter_register(struct segdev_segment *seg, const struct segdev_file 
 
 err_free_waiter:
 	put_pid(w->pid);
-	kfree(w);
+	kmem_cache_free(segdev_waiter_cache, w);
 out_unlock:
 	mutex_unlock(&seg->lock);
 	return ret;
