@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR BSD-2-Clause */
+/*
+ * xseg shared segment ABI.
+ *
+ * Everything in this file lives inside the shared segment, which kernel peers and user peers
+ * map at different addresses at the same time.  Rules:
+ *
+ *  - fixed-width types only, explicit padding, no implicit holes or tail padding;
+ *  - every reference inside the segment is a __u64 byte offset from the segment base
+ *    (0 means "none": offset 0 is the header and never a valid target);
+ *  - little-endian, 64-bit atomic compare-and-swap required (x86_64, arm64...);
+ *  - new fields only in reserved space or behind a feature bit; unknown feature bits are
+ *    refused at join;
+ *  - nothing here is trusted by the reader: every field is read once, validated and only the
+ *    validated local copy is used (see sys/common/).
+ *
+ * Layout of a segment (each table starts on an XSEG_TABLE_ALIGN boundary):
+ *
+ *   header | ports[nr_ports] | requests[nr_requests] | signal descs[nr_sds] |
+ *   signal desc type data[nr_sds] | type table[XSEG_MAX_TYPES] |
+ *   rings[2 * nr_ports] | heap bitmap | heap (data buffers)
+ *
+ * The offsets recorded in the header must equal the ones recomputed from the counts; join
+ * refuses a segment where they differ.
+ */
+#ifndef _UAPI_XSEG_XSEG_H
+#define _UAPI_XSEG_XSEG_H
+
+#include <linux/types.h>
+
+#define XSEG_MAGIC		0x31474553584d4853ULL	/* "SHMXSEG1", written last at init */
+#define XSEG_VERSION		1
+
+/*
+ * Peer tags (owner fields): bits 0-31 the process id of a user peer (0 for kernel peers),
+ * bits 32-62 a nonce distinguishing handles, bit 63 set for kernel peers.  0 means "none".
+ */
+#define XSEG_TAG_KERNEL		(1ULL << 63)
+#define XSEG_TAG_PID(tag)	((__u32)(tag))
+
+/* Feature bits (header.features).  None defined yet; a joiner refuses unknown bits. */
+#define XSEG_FEATURES_SUPPORTED	0ULL
+
+#define XSEG_CACHELINE		64
+#define XSEG_TABLE_ALIGN	4096
+#define XSEG_HEADER_SIZE	4096	/* bytes reserved for the header at offset 0 */
+
+#define XSEG_MAX_PORTS		4096	/* port numbers fit in the __u16 path entries */
+#define XSEG_MAX_REQUESTS	(1U << 20)
+#define XSEG_MAX_SDS		4096
+#define XSEG_MAX_TYPES		16	/* entries in the signal type table */
+#define XSEG_TYPE_NAME_LEN	48	/* including the terminating NUL */
+#define XSEG_SD_DATA_SIZE	64	/* bytes of type-specific data per signal descriptor */
+#define XSEG_PATH_MAX		8	/* ports a reply retraces (submit + 7 forwards) */
+#define XSEG_MAX_TARGETLEN	4096
+#define XSEG_MIN_ALLOC_UNIT	512
+#define XSEG_MAX_ALLOC_UNIT	65536
+#define XSEG_MAX_HEAP_UNITS	(1U << 24)
+
+/*
+ * Segment header, at offset 0.  The creator fills everything, then publishes magic with a
+ * release store; a joiner loads magic with acquire before reading anything else.
+ */
+struct xseg_header {
+	__u64 magic;		/* XSEG_MAGIC once initialised */
+	__u32 version;		/* XSEG_VERSION */
+	__u32 header_size;	/* sizeof(struct xseg_header) */
+	__u64 features;		/* XSEG_FEATURES_* bitmask */
+	__u64 size;		/* total segment size in bytes */
+	__u32 nr_ports;
+	__u32 nr_requests;
+	__u32 nr_sds;		/* signal descriptors */
+	__u32 nr_types;		/* type table entries, XSEG_MAX_TYPES */
+	__u32 ring_size;	/* slots per ring, power of two >= nr_requests */
+	__u32 alloc_unit;	/* heap allocation granularity, power of two */
+	__u64 ports_off;	/* struct xseg_port[nr_ports] */
+	__u64 requests_off;	/* struct xseg_request[nr_requests] */
+	__u64 sds_off;		/* struct xseg_signal_desc[nr_sds] */
+	__u64 sd_data_off;	/* XSEG_SD_DATA_SIZE bytes per descriptor */
+	__u64 types_off;	/* struct xseg_type_entry[nr_types] */
+	__u64 rings_off;	/* 2 * nr_ports rings: request ring then reply ring of each port */
+	__u64 ring_bytes;	/* bytes per ring (header + slots, cache line aligned) */
+	__u64 bitmap_off;	/* __u64 words, one bit per heap unit, 1 = used */
+	__u64 heap_off;		/* data buffers */
+	__u64 heap_size;	/* bytes, multiple of alloc_unit */
+	__u64 creator;		/* peer tag of the creator (informational) */
+	__u8 reserved0[48];	/* pads the read-mostly part to three cache lines */
+
+	/*
+	 * Hot, written by every peer: head of the free request stack.  Bits 0-31: index + 1 of
+	 * the top request (0 = empty); bits 32-63: ABA tag incremented by every push and pop.
+	 */
+	__u64 free_head;
+	__u8 pad1[56];
+
+	/* Hot: next-fit hint of the heap allocator.  Advisory only; taken modulo the heap. */
+	__u32 alloc_hint;
+	__u32 pad2;
+	__u8 pad3[56];
+
+	__u8 reserved[192];	/* future fields, zero */
+};
+
+/*
+ * A port: where a peer receives requests (request ring) and replies (reply ring).
+ * owner is claimed with compare-and-swap 0 -> tag; a port whose owner is dead can be taken
+ * over (see xseg_bind_port()).
+ */
+struct xseg_port {
+	__u64 owner;		/* peer tag of the bound peer, 0 = free */
+	__u64 sd_off;		/* offset of the bound struct xseg_signal_desc, 0 = none */
+	__u64 rq_off;		/* offset of the request ring (informational: readers recompute) */
+	__u64 rp_off;		/* offset of the reply ring (informational) */
+	__u32 index;		/* own port number */
+	__u32 flags;		/* reserved, 0 */
+	__u8 reserved[24];
+};
+
+/* Request states.  Distinct values: a state read from the segment is validated by range. */
+enum xseg_req_state {
+	XSEG_RS_FREE = 1,	/* on the free stack */
+	XSEG_RS_GOT,		/* owned by its source peer, being prepared */
+	XSEG_RS_SUBMITTED,	/* queued in the request ring of dst */
+	XSEG_RS_SERVING,	/* accepted by dst (or a reply came back to a forwarder) */
+	XSEG_RS_RESPONDED,	/* queued in the reply ring of dst */
+	XSEG_RS_CONCLUDED,	/* reply received by the originator */
+	XSEG_RS_MAX = XSEG_RS_CONCLUDED,
+};
+
+/* Request operations (xseg_request.op). */
+enum xseg_req_op {
+	XSEG_OP_NONE = 0,
+	XSEG_OP_READ,
+	XSEG_OP_WRITE,
+	XSEG_OP_FLUSH,
+	XSEG_OP_DISCARD,
+	XSEG_OP_WRITE_ZEROES,
+	XSEG_OP_INFO,		/* reply data: struct xseg_reply_info */
+	XSEG_OP_DELETE,
+	XSEG_OP_PING,
+	XSEG_OP_MAX = XSEG_OP_PING,
+};
+
+/* Request flags (xseg_request.flags). */
+#define XSEG_RF_FUA		(1U << 0)	/* write through to stable storage */
+#define XSEG_RF_FLUSH		(1U << 1)	/* flush before this request */
+#define XSEG_RF_ALL		(XSEG_RF_FUA | XSEG_RF_FLUSH)
+
+/*
+ * A request.  src is the originator, dst the port currently responsible for it.  path[] is a
+ * stack of the ports a reply must retrace: submit pushes src, forward pushes the forwarder,
+ * respond pops the port the reply goes to.
+ *
+ * The buffer [buf_off, buf_off + buf_len) is one heap allocation holding the data (at its
+ * start, so it is alloc_unit aligned) followed by the target name.
+ */
+struct xseg_request {
+	__u32 state;		/* enum xseg_req_state */
+	__u32 index;		/* own index in the request table */
+	__u64 holder;		/* tag of the peer currently holding it (reclaim) */
+	__u32 op;		/* enum xseg_req_op */
+	__u32 flags;		/* XSEG_RF_* */
+	__u64 offset;		/* byte offset of the I/O in the target */
+	__u64 size;		/* bytes requested */
+	__u64 serviced;		/* bytes done, set by the server */
+	__s32 result;		/* 0 or -errno, set by the server */
+	__u32 next;		/* free stack link: index + 1 of the next request, 0 = none */
+	__u16 src;		/* originator port */
+	__u16 dst;		/* current port */
+	__u16 path_len;		/* entries used in path[] */
+	__u16 pad0;
+	__u16 path[XSEG_PATH_MAX];
+	__u64 buf_off;		/* heap allocation, 0 = none */
+	__u64 buf_len;
+	__u64 data_off;
+	__u64 data_len;
+	__u64 target_off;
+	__u32 target_len;
+	__u32 pad1;
+	__u64 priv;		/* free for the originator (e.g. a block layer tag) */
+	__u8 reserved[56];
+};
+
+/*
+ * A ring: lock-free multi-producer multi-consumer queue of request indices.
+ *
+ * Each slot is one __u64: bits 32-63 the sequence number it belongs to, bits 0-31 the request
+ * index + 1 (0 = empty).  Slot i starts as (seq i, empty).  A producer publishes sequence p by
+ * a single CAS of slot p % size from (p, empty) to (p, index + 1); a consumer takes sequence c
+ * by a single CAS of slot c % size from (c, index + 1) to (c + size, empty).  Claim and
+ * publish are one atomic step, so there is no reserved-but-unwritten slot a dead or stalled
+ * peer could leave behind.  prod and cons are hints that anyone may advance by CAS once the
+ * slot of the current value has been published/consumed.
+ *
+ * Wrap rule: indices and sequence numbers are free-running __u32 and compared only through
+ * their signed 32-bit difference, valid while fewer than 2^31 operations are outstanding;
+ * size is a power of two, so the slot of sequence s is s & (size - 1) across the wrap.
+ */
+struct xseg_ring {
+	__u32 prod;		/* next sequence to publish; own cache line (producers) */
+	__u8 pad0[60];
+	__u32 cons;		/* next sequence to consume; own cache line (consumers) */
+	__u8 pad1[60];
+	__u64 slots[];		/* header.ring_size entries */
+};
+
+/* Signal descriptor states. */
+#define XSEG_SD_FREE		0
+#define XSEG_SD_ACTIVE		1
+
+/*
+ * A signal descriptor: how to wake the peer bound to a port.
+ *
+ * Notification suppression words (one cache line, written by both sides):
+ *
+ *  waiting: the receiver armed itself (xseg_prepare_wait()) and may go to sleep;
+ *  pending: a sender performed (or is performing) the expensive wake since the receiver last
+ *           armed; other senders skip the wake;
+ *  dirty:   work was posted since the receiver last armed.
+ *
+ * Sender (xseg_signal(), after publishing to a ring): full barrier; dirty = 1; full barrier;
+ * if waiting and CAS(pending, 0 -> 1): wake.  Receiver: dirty = 0; pending = 0; waiting = 1;
+ * full barrier; re-check the rings; sleep only while dirty == 0; waiting = 0 when done.
+ * Either the sender sees waiting == 1, or the receiver's re-check sees the posted work: the
+ * two full barriers forbid both reading the old value.  A busy receiver (waiting == 0) costs
+ * the sender no wake at all.
+ */
+struct xseg_signal_desc {
+	__u32 state;		/* XSEG_SD_FREE / XSEG_SD_ACTIVE */
+	__u32 type;		/* type id: type table index + 1 */
+	__u32 refcount;		/* creator's reference + one per bound port */
+	__u32 owner_ref;	/* 1 while the creator still holds its reference */
+	__u64 owner;		/* peer tag of the creator */
+	__u64 data_off;		/* offset of the XSEG_SD_DATA_SIZE bytes of type data */
+	__u32 index;		/* own index */
+	__u32 pad0;
+	__u8 reserved0[24];
+
+	__u32 waiting;
+	__u32 pending;
+	__u32 dirty;
+	__u32 pad1;
+	__u8 reserved1[48];
+};
+
+/* Type table entry states. */
+#define XSEG_TYPE_FREE		0
+#define XSEG_TYPE_CLAIMING	1	/* owner is writing the name */
+#define XSEG_TYPE_READY		2	/* name final, entry never changes again */
+
+/*
+ * Signal type table: name -> id (index + 1), assigned on first use by any peer and fixed for
+ * the life of the segment, so every peer in every domain maps names to ids the same way.
+ */
+struct xseg_type_entry {
+	__u64 owner;		/* tag of the peer that claimed the entry */
+	__u32 state;		/* XSEG_TYPE_* */
+	__u32 pad0;
+	char name[XSEG_TYPE_NAME_LEN];	/* NUL terminated */
+};
+
+/* Reply data of XSEG_OP_INFO. */
+struct xseg_reply_info {
+	__u64 size;		/* target size in bytes */
+	__u32 block_size;	/* logical block size */
+	__u32 flags;		/* reserved, 0 */
+};
+
+#endif /* _UAPI_XSEG_XSEG_H */

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Kernel domain shims for the core: smp_load_acquire/smp_store_release, cmpxchg, mutexes. */
+#ifndef _XSEG_DOMAIN_KERNEL_H
+#define _XSEG_DOMAIN_KERNEL_H
+
+#ifndef _XSEG_DOMAIN_H
+#error "include <xseg/domain.h>, not this file"
+#endif
+
+#include <linux/atomic.h>
+#include <linux/errno.h>
+#include <linux/kernel.h>
+#include <linux/mutex.h>
+#include <linux/string.h>
+#include <linux/types.h>
+#include <asm/barrier.h>
+
+#define xseg_load_relaxed(p)		READ_ONCE(*(p))
+#define xseg_store_relaxed(p, v)	WRITE_ONCE(*(p), (v))
+#define xseg_load_acquire(p)		smp_load_acquire(p)
+#define xseg_store_release(p, v)	smp_store_release((p), (v))
+#define xseg_smp_mb()			smp_mb()
+/* cmpxchg() is fully ordered when it succeeds; the failure path only re-reads */
+#define xseg_cmpxchg(p, o, n) ({						\
+	__typeof__(*(p)) __xseg_old = (o);					\
+	cmpxchg((p), __xseg_old, (n)) == __xseg_old;				\
+})
+
+typedef atomic64_t xseg_counter_t;
+#define xseg_counter_inc(c)	atomic64_inc(c)
+#define xseg_counter_read(c)	((u64)atomic64_read(c))
+
+/*
+ * Lock for process-local state.  A mutex: the core never takes it in atomic context (the
+ * request fast path does not use it).
+ */
+struct xseg_lock {
+	struct mutex mutex;
+};
+
+static inline void xseg_lock_init(struct xseg_lock *l)
+{
+	mutex_init(&l->mutex);
+}
+
+static inline void xseg_lock_destroy(struct xseg_lock *l)
+{
+	mutex_destroy(&l->mutex);
+}
+
+static inline void xseg_lock(struct xseg_lock *l)
+{
+	mutex_lock(&l->mutex);
+}
+
+static inline void xseg_unlock(struct xseg_lock *l)
+{
+	mutex_unlock(&l->mutex);
+}
+
+#endif /* _XSEG_DOMAIN_KERNEL_H */
