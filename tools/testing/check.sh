@@ -111,6 +111,10 @@ if [ "${NATIVE:-1}" != 0 ]; then
 fi
 
 if [ "${VM:-1}" != 0 ]; then
+	echo "# == the test rig (VM runner, module build)"
+	tools/testing/runner --label rig --no-skip tools/testing/rig_test.sh | tee "$log"
+	add_counts rig "$log" || { note_problem "rig runner gave no summary"; fail=$((fail + 1)); }
+
 	for k in "${built_kernels[@]}"; do
 		echo "# == kselftests in a VM: $k"
 		tools/testing/vm/run --kernel "$k" --timeout "${VM_TIMEOUT:-1800}" -- \
