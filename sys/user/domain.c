@@ -21,17 +21,25 @@ void xseg_dom_free(void *ptr)
 	free(ptr);
 }
 
-/* $XSEG_LOG: the most verbose level printed (0 errors .. 3 debug); default warnings. */
+/*
+ * $XSEG_LOG: the most verbose level printed, 0 (errors) .. 3 (debug), or "none"; by default
+ * errors and warnings.
+ */
 static int xseg_log_level(void)
 {
-	static int level = -1;
+	static int level = -2;	/* not read yet */
 	int l = __atomic_load_n(&level, __ATOMIC_RELAXED);
 	const char *env;
 
-	if (l >= 0)
+	if (l != -2)
 		return l;
 	env = getenv("XSEG_LOG");
-	l = env && *env >= '0' && *env <= '9' ? *env - '0' : XSEG_LOG_WARN;
+	if (env && !strcmp(env, "none"))
+		l = -1;
+	else if (env && *env >= '0' && *env <= '9')
+		l = *env - '0';
+	else
+		l = XSEG_LOG_WARN;
 	__atomic_store_n(&level, l, __ATOMIC_RELAXED);
 	return l;
 }
