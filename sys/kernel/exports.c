@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The one export list of xseg.ko: the public API of <xseg/xseg.h>. */
+#include <linux/export.h>
+
+#include <xseg/xseg.h>
+
+EXPORT_SYMBOL_GPL(xseg_accept);
+EXPORT_SYMBOL_GPL(xseg_bind_port);
+EXPORT_SYMBOL_GPL(xseg_cancel_wait);
+EXPORT_SYMBOL_GPL(xseg_config_default);
+EXPORT_SYMBOL_GPL(xseg_create);
+EXPORT_SYMBOL_GPL(xseg_destroy);
+EXPORT_SYMBOL_GPL(xseg_forward);
+EXPORT_SYMBOL_GPL(xseg_get_info);
+EXPORT_SYMBOL_GPL(xseg_get_request);
+EXPORT_SYMBOL_GPL(xseg_get_signal_desc);
+EXPORT_SYMBOL_GPL(xseg_get_stats);
+EXPORT_SYMBOL_GPL(xseg_init_mem);
+EXPORT_SYMBOL_GPL(xseg_join);
+EXPORT_SYMBOL_GPL(xseg_join_mem);
+EXPORT_SYMBOL_GPL(xseg_leave);
+EXPORT_SYMBOL_GPL(xseg_leave_port);
+EXPORT_SYMBOL_GPL(xseg_local_signal_init);
+EXPORT_SYMBOL_GPL(xseg_local_signal_quit);
+EXPORT_SYMBOL_GPL(xseg_prep_request);
+EXPORT_SYMBOL_GPL(xseg_prepare_wait);
+EXPORT_SYMBOL_GPL(xseg_put_request);
+EXPORT_SYMBOL_GPL(xseg_put_signal_desc);
+EXPORT_SYMBOL_GPL(xseg_receive);
+EXPORT_SYMBOL_GPL(xseg_reclaim);
+EXPORT_SYMBOL_GPL(xseg_register_signal_type);
+EXPORT_SYMBOL_GPL(xseg_req_data);
+EXPORT_SYMBOL_GPL(xseg_req_index);
+EXPORT_SYMBOL_GPL(xseg_req_target);
+EXPORT_SYMBOL_GPL(xseg_respond);
+EXPORT_SYMBOL_GPL(xseg_segment_size);
+EXPORT_SYMBOL_GPL(xseg_signal);
+EXPORT_SYMBOL_GPL(xseg_signal_desc_index);
+EXPORT_SYMBOL_GPL(xseg_submit);
+EXPORT_SYMBOL_GPL(xseg_unregister_signal_type);
+EXPORT_SYMBOL_GPL(xseg_wait_signal);
