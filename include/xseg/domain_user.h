@@ -21,6 +21,15 @@ typedef __u64 u64;
 typedef __s32 s32;
 typedef __s64 s64;
 
+/*
+ * Signal types the user domain builds in (drivers/user/), listed by the core next to "poll":
+ * available in every program, also when linked statically (this reference pulls them in).
+ */
+struct xseg_signal_type;
+extern const struct xseg_signal_type xseg_futex_type;
+extern const struct xseg_signal_type xseg_sigio_type;
+#define XSEG_DOM_BUILTIN_TYPES	&xseg_futex_type, &xseg_sigio_type,
+
 #define xseg_load_relaxed(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
 #define xseg_store_relaxed(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELAXED)
 #define xseg_load_acquire(p)		__atomic_load_n((p), __ATOMIC_ACQUIRE)

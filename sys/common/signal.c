@@ -18,8 +18,14 @@
 static const struct xseg_signal_type *xseg_registry[XSEG_REGISTRY_SIZE];
 static u32 xseg_registry_users[XSEG_REGISTRY_SIZE];
 
+/* The domain's own types (drivers/<domain>/), built in like "poll"; see domain_user.h. */
+#ifndef XSEG_DOM_BUILTIN_TYPES
+#define XSEG_DOM_BUILTIN_TYPES
+#endif
+
 static const struct xseg_signal_type *const xseg_builtin_types[] = {
 	&xseg_poll_type,
+	XSEG_DOM_BUILTIN_TYPES
 };
 
 const struct xseg_signal_type *xseg_builtin_type(const char *name)
@@ -304,13 +310,12 @@ int xseg_local_signal_quit(struct xseg *xseg, const char *type)
 		return ret;
 	ts = &xseg->types[id];
 	xseg_lock(&xseg->lock);
-	if (!ts->local_inits) {
+	if (!ts->local_inits)
 		ret = -EINVAL;
-	} else if (ts->live_sds) {
+	else if (ts->live_sds)
 		ret = -EBUSY;
-	} else if (!--ts->local_inits && ts->ops->local_signal_quit) {
+	else if (!--ts->local_inits && ts->ops->local_signal_quit)
 		ts->ops->local_signal_quit(xseg);
-	}
 	xseg_unlock(&xseg->lock);
 	return ret;
 }
