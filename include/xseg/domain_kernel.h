@@ -15,6 +15,7 @@
 #include <linux/types.h>
 #include <asm/barrier.h>
 
+/* the barriers' partners are named at each call site in sys/common */
 #define xseg_load_relaxed(p)		READ_ONCE(*(p))
 #define xseg_store_relaxed(p, v)	WRITE_ONCE(*(p), (v))
 #define xseg_load_acquire(p)		smp_load_acquire(p)
@@ -35,7 +36,7 @@ typedef atomic64_t xseg_counter_t;
  * request fast path does not use it).
  */
 struct xseg_lock {
-	struct mutex mutex;
+	struct mutex mutex;	/* what it protects is documented by each embedding struct */
 };
 
 static inline void xseg_lock_init(struct xseg_lock *l)

@@ -135,7 +135,8 @@ int xseg_heap_alloc(struct xseg *xseg, u64 size, u64 *offp)
 		}
 		/* lost a race for part of the run: give back what we took, search again */
 		if (done && xseg_bits_update(xseg, first, done, false, &undone))
-			xseg_err("heap bitmap changed under a claim at unit %lld", (long long)first);
+			xseg_err("heap bitmap changed under a claim at unit %lld",
+				 (long long)first);
 		hint = first;
 	}
 	return -EAGAIN;

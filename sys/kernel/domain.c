@@ -86,7 +86,7 @@ int xseg_dom_peer_alive(u64 tag)
 	if (nr <= 0)
 		return 0;
 	rcu_read_lock();
-	alive = pid_task(find_vpid(nr), PIDTYPE_TGID) != NULL;
+	alive = !!pid_task(find_vpid(nr), PIDTYPE_TGID);
 	rcu_read_unlock();
 	return alive;
 }

@@ -77,11 +77,21 @@ static void scribble(void *base, __u64 from, __u64 to, unsigned int *seed, int n
 
 		/* mostly random bytes, sometimes the values that hurt: 0, ~0, off by one */
 		switch (r % 8) {
-		case 0: p[at] = 0; break;
-		case 1: p[at] = 0xff; break;
-		case 2: p[at]++; break;
-		case 3: p[at]--; break;
-		default: p[at] = r >> 8; break;
+		case 0:
+			p[at] = 0;
+			break;
+		case 1:
+			p[at] = 0xff;
+			break;
+		case 2:
+			p[at]++;
+			break;
+		case 3:
+			p[at]--;
+			break;
+		default:
+			p[at] = r >> 8;
+			break;
 		}
 	}
 }

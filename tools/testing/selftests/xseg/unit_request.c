@@ -202,7 +202,8 @@ TEST_F(flow, ring_wraparound_keeps_order)
 	__u64 seq = 0, want = 0;
 
 	/* prod/cons start near the 32-bit wrap, so the free-running indices overflow here */
-	rq->prod = rq->cons = 0xfffffff0U;
+	rq->prod = 0xfffffff0U;
+	rq->cons = 0xfffffff0U;
 	for (i = 0; i < 16; i++)
 		rq->slots[(0xfffffff0U + i) & 15] = ((__u64)(0xfffffff0U + i) << 32);
 
