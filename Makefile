@@ -88,11 +88,11 @@ modules:
 ifeq ($(KVER),)
 	@echo "no kernel headers found: install linux-headers-amd64 (tools/deps.sh)" >&2; exit 1
 endif
-	$(Q)$(SRCTREE)/tools/build/kmod.sh $(SRCTREE) $(BUILD)/kernel/$(KVER) $(KDIR) \
+	+$(Q)$(SRCTREE)/tools/build/kmod.sh $(SRCTREE) $(BUILD)/kernel/$(KVER) $(KDIR) \
 		WERROR=$(WERROR) $(if $(V),V=$(V)) $(if $(C),C=$(C))
 
 modules-all:
-	$(Q)for k in $(TARGET_KVERS); do \
+	+$(Q)for k in $(TARGET_KVERS); do \
 		$(MAKE) --no-print-directory -f $(SRCTREE)/Makefile modules KVER=$$k || exit 1; \
 	done
 
