@@ -10,6 +10,8 @@
  * tgid and start time in the type data (struct xseg_sigio_data).  The start time (field 22 of
  * /proc/<tgid>/task/<tid>/stat) names one incarnation of the tid: a sender refuses to signal
  * a tid whose start time differs (the waiter died and the number was reused) with -ESRCH.
+ * Its resolution is a clock tick (10 ms at USER_HZ 100): a reuse inside the same tick would
+ * need the pid space to wrap within it.
  *
  * Modes ("killing threads vs processes"):
  *  - XSEG_SIGIO_THREAD (default): the signal goes to the registered thread.  Senders hold a
