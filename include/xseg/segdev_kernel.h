@@ -4,8 +4,8 @@
  *
  * A kernel user looks a segment up by name and holds a reference until segdev_put().
  * The reference keeps the memory alive (even after DESTROY with SEGDEV_DESTROY_DEFERRED),
- * and makes a plain DESTROY fail with EBUSY.  Holding a reference does not pin segdev.ko:
- * the module dependency created by linking against these symbols does that.
+ * and makes a plain DESTROY fail with EBUSY.  segdev.ko cannot be unloaded while a module
+ * linked against these symbols is loaded, nor while any segment exists.
  *
  * Everything in the segment may be written by userspace at any time: read each value once,
  * validate it, use the local copy (ARCHITECTURE.md 4.1).

@@ -5,7 +5,7 @@
  * handler, the kernel signals only the thread registered through its fd, the kernel
  * reference blocks DESTROY, and unloading the peer clears the handler.
  *
- * Needs root, segdev.ko loaded and segdev_kpeer.ko loadable (modprobe, or insmod from
+ * Needs root; loads segdev.ko if needed and segdev_kpeer.ko (modprobe, or insmod from
  * $XSEG_MODDIR).
  */
 #define _GNU_SOURCE
@@ -28,6 +28,22 @@
 
 #define KPEER_SIGNO	40	/* kernel numbering: SIGRTMIN (32) + 8 */
 #define KPEER_XOR	0xa5a5U
+
+/* Opens /dev/segdev, loading segdev.ko first if the node is missing. */
+static int sd_open_load(void)
+{
+	const char *moddir = getenv("XSEG_MODDIR");
+	char cmd[512];
+
+	if (access(SEGDEV_DEVICE_PATH, F_OK) && geteuid() == 0) {
+		if (system("modprobe segdev 2>/dev/null") != 0 && moddir) {
+			snprintf(cmd, sizeof(cmd), "insmod %s/segdev.ko", moddir);
+			if (system(cmd) != 0)
+				fprintf(stderr, "cannot load segdev.ko\n");
+		}
+	}
+	return open(SEGDEV_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+}
 
 static int sd_ioctl(int fd, unsigned long cmd, void *arg)
 {
@@ -125,7 +141,7 @@ FIXTURE_SETUP(kapi)
 
 	self->loaded = 0;
 	self->map = MAP_FAILED;
-	self->fd = open(SEGDEV_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+	self->fd = sd_open_load();
 	if (self->fd < 0 && errno == ENOENT)
 		SKIP(return, SEGDEV_DEVICE_PATH " missing (segdev.ko not loaded)");
 	ASSERT_LE(0, self->fd);

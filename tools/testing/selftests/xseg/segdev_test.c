@@ -2,8 +2,11 @@
 /*
  * segdev.ko userspace ABI tests: segments, mmap, permissions, lifetime, doorbells, waiters.
  *
- * Needs /dev/segdev (insmod segdev.ko) and root for the permission tests, which drop to
- * uid/gid 65534 in a child.
+ * Needs /dev/segdev (loads segdev.ko with modprobe, or insmod from $XSEG_MODDIR, if it is
+ * missing) and root for the permission tests, which drop to uid/gid 65534 in a child.
+ *
+ * "segdev_test ctl ..." is a small control tool for the shell tests (segdev_module.sh);
+ * see ctl_usage().
  */
 #define _GNU_SOURCE
 #include <assert.h>
@@ -45,6 +48,22 @@ static long page_size(void)
 static int sd_open(void)
 {
 	return open(SEGDEV_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+}
+
+/* Opens /dev/segdev, loading segdev.ko first if the node is missing. */
+static int sd_open_load(void)
+{
+	const char *moddir = getenv("XSEG_MODDIR");
+	char cmd[512];
+
+	if (access(SEGDEV_DEVICE_PATH, F_OK) && geteuid() == 0) {
+		if (system("modprobe segdev 2>/dev/null") != 0 && moddir) {
+			snprintf(cmd, sizeof(cmd), "insmod %s/segdev.ko", moddir);
+			if (system(cmd) != 0)
+				fprintf(stderr, "cannot load segdev.ko\n");
+		}
+	}
+	return sd_open();
 }
 
 /* Each helper returns 0 or -errno. */
@@ -151,30 +170,33 @@ static int run_as_nobody(int (*fn)(const char *name), const char *name)
 	return WEXITSTATUS(status);
 }
 
-FIXTURE(segdev) {
-	int fd;
-	int nnames;
+/* Names a test created; destroyed (deferred) at teardown. */
+struct name_table {
+	int n;
 	char names[MAX_NAMES][SEGDEV_NAME_LEN];
 };
 
-/* A name unique to this test process; destroyed (deferred) at teardown. */
-static const char *make_name(char names[][SEGDEV_NAME_LEN], int *nnames, const char *suffix)
-{
-	char *name = names[*nnames];
+FIXTURE(segdev) {
+	int fd;
+	struct name_table tab;
+};
 
-	if (*nnames == MAX_NAMES - 1)
+/* A name unique to this test process, recorded in @t. */
+static const char *test_name(struct name_table *t, const char *suffix)
+{
+	char *name = t->names[t->n];
+
+	if (t->n == MAX_NAMES - 1)
 		return "name-table-full";
 	snprintf(name, SEGDEV_NAME_LEN, "sdt-%d-%s", getpid(), suffix);
-	(*nnames)++;
+	t->n++;
 	return name;
 }
 
-#define test_name(self, suffix) make_name((self)->names, &(self)->nnames, (suffix))
-
 FIXTURE_SETUP(segdev)
 {
-	self->nnames = 0;
-	self->fd = sd_open();
+	self->tab.n = 0;
+	self->fd = sd_open_load();
 	if (self->fd < 0 && errno == ENOENT)
 		SKIP(return, SEGDEV_DEVICE_PATH " missing (segdev.ko not loaded)");
 	ASSERT_LE(0, self->fd);
@@ -184,15 +206,15 @@ FIXTURE_TEARDOWN(segdev)
 {
 	int i;
 
-	for (i = 0; i < self->nnames; i++)
-		sd_destroy(self->fd, self->names[i], SEGDEV_DESTROY_DEFERRED);
+	for (i = 0; i < self->tab.n; i++)
+		sd_destroy(self->fd, self->tab.names[i], SEGDEV_DESTROY_DEFERRED);
 	if (self->fd >= 0)
 		close(self->fd);
 }
 
 TEST_F(segdev, create_attach_mmap_shared)
 {
-	const char *name = test_name(self, "share");
+	const char *name = test_name(&self->tab, "share");
 	size_t size = 3 * page_size() + 100, map_size = 4 * page_size(), i;
 	struct segdev_info info;
 	unsigned char *a, *b;
@@ -240,7 +262,7 @@ TEST_F(segdev, create_attach_mmap_shared)
 
 TEST_F(segdev, mmap_checks)
 {
-	const char *name = test_name(self, "mmapchk");
+	const char *name = test_name(&self->tab, "mmapchk");
 	size_t map_size = 2 * page_size();
 	void *p;
 
@@ -276,7 +298,7 @@ TEST_F(segdev, mmap_checks)
 
 TEST_F(segdev, attach_state_errors)
 {
-	const char *name = test_name(self, "state");
+	const char *name = test_name(&self->tab, "state");
 	struct segdev_info info;
 	int rdonly;
 
@@ -303,7 +325,7 @@ TEST_F(segdev, attach_state_errors)
 
 TEST_F(segdev, invalid_arguments)
 {
-	const char *name = test_name(self, "inval");
+	const char *name = test_name(&self->tab, "inval");
 	struct segdev_create c = { .size = sizeof(c), .seg_size = 4096, .mode = 0600 };
 	struct segdev_attach a = { .size = sizeof(a) };
 	struct segdev_destroy d = { .size = sizeof(d) };
@@ -399,7 +421,7 @@ TEST_F(segdev, names)
 {
 	struct segdev_create c = { .size = sizeof(c), .seg_size = 4096, .mode = 0600 };
 	char longest[SEGDEV_NAME_LEN];
-	const char *name = test_name(self, "dup");
+	const char *name = test_name(&self->tab, "dup");
 
 	/* SEGDEV_NAME_LEN characters: no room for the NUL. */
 	memset(c.name, 'x', sizeof(c.name));
@@ -423,7 +445,7 @@ TEST_F(segdev, names)
 
 TEST_F(segdev, destroy_busy_and_deferred)
 {
-	const char *name = test_name(self, "busy");
+	const char *name = test_name(&self->tab, "busy");
 	size_t len = page_size();
 	struct segdev_info info;
 	unsigned char *p;
@@ -460,7 +482,7 @@ TEST_F(segdev, destroy_busy_and_deferred)
 
 TEST_F(segdev, mmap_survives_close)
 {
-	const char *name = test_name(self, "survive");
+	const char *name = test_name(&self->tab, "survive");
 	size_t len = 2 * page_size();
 	struct segdev_info info;
 	unsigned char *p, *q;
@@ -500,7 +522,7 @@ TEST_F(segdev, mmap_survives_close)
 
 TEST_F(segdev, mapping_split_and_fork)
 {
-	const char *name = test_name(self, "split");
+	const char *name = test_name(&self->tab, "split");
 	size_t len = 4 * page_size();
 	struct segdev_info info;
 	int status, pipefd[2];
@@ -556,7 +578,7 @@ TEST_F(segdev, several_segments)
 
 	for (i = 0; i < NSEG; i++) {
 		snprintf(suffix, sizeof(suffix), "multi%d", i);
-		names[i] = test_name(self, suffix);
+		names[i] = test_name(&self->tab, suffix);
 		ASSERT_EQ(0, sd_create(self->fd, names[i], len * (i + 1), 0600));
 		fds[i] = sd_open();
 		ASSERT_LE(0, fds[i]);
@@ -587,9 +609,9 @@ TEST_F(segdev, list)
 	uint32_t total, i, k;
 	int found;
 
-	mine[0] = test_name(self, "list0");
-	mine[1] = test_name(self, "list1");
-	mine[2] = test_name(self, "list2");
+	mine[0] = test_name(&self->tab, "list0");
+	mine[1] = test_name(&self->tab, "list1");
+	mine[2] = test_name(&self->tab, "list2");
 	for (i = 0; i < 3; i++)
 		ASSERT_EQ(0, sd_create(self->fd, mine[i], 4096, 0600));
 
@@ -630,7 +652,7 @@ TEST_F(segdev, list)
 
 TEST_F(segdev, doorbell_counters)
 {
-	const char *name = test_name(self, "bell");
+	const char *name = test_name(&self->tab, "bell");
 	uint32_t ports[3] = { 1, 2, 0xffffffff };
 	struct segdev_info info;
 	void *bad;
@@ -667,7 +689,7 @@ static void *register_and_exit(void *arg)
 
 TEST_F(segdev, waiters)
 {
-	const char *name = test_name(self, "wait");
+	const char *name = test_name(&self->tab, "wait");
 	struct segdev_info info;
 	pthread_t thread;
 	void *ret;
@@ -719,7 +741,7 @@ TEST_F(segdev, waiters)
 
 TEST_F(segdev, gup_process_vm)
 {
-	const char *name = test_name(self, "gup");
+	const char *name = test_name(&self->tab, "gup");
 	size_t len = 4 * page_size(), i;
 	unsigned char *p, *buf;
 	struct iovec local, remote;
@@ -784,7 +806,7 @@ static int loop_setup(char *backing, size_t blen, int *loopfd_ctl)
 
 TEST_F(segdev, gup_odirect_loop)
 {
-	const char *name = test_name(self, "odirect");
+	const char *name = test_name(&self->tab, "odirect");
 	size_t len = 8 * page_size(), half = len / 2, i;
 	int lfd, ctlfd = -1;
 	char backing[64];
@@ -894,7 +916,7 @@ FIXTURE(segdev_perm) {
 
 FIXTURE_SETUP(segdev_perm)
 {
-	self->fd = sd_open();
+	self->fd = sd_open_load();
 	if (self->fd < 0 && errno == ENOENT)
 		SKIP(return, SEGDEV_DEVICE_PATH " missing (segdev.ko not loaded)");
 	ASSERT_LE(0, self->fd);
@@ -976,4 +998,96 @@ TEST_F(segdev_perm, unprivileged_create)
 	EXPECT_EQ(0600, info.mode);
 }
 
-TEST_HARNESS_MAIN
+static int ctl_usage(void)
+{
+	fprintf(stderr,
+		"usage: segdev_test ctl create NAME SIZE MODE\n"
+		"       segdev_test ctl destroy NAME [deferred]\n"
+		"       segdev_test ctl touch NAME    attach, map, write every page, register a\n"
+		"                                     waiter and ring, then exit\n"
+		"       segdev_test ctl hold NAME     attach, map, close the fd, print \"held\",\n"
+		"                                     then keep the mapping until killed\n");
+	return 2;
+}
+
+static int ctl_fail(const char *what, const char *name, int err)
+{
+	fprintf(stderr, "segdev_test ctl: %s %s: %s\n", what, name, strerror(-err));
+	return 1;
+}
+
+/* Attaches @fd to @name and maps the whole segment. */
+static unsigned char *ctl_map(int fd, const char *name, size_t *len)
+{
+	struct segdev_info info;
+	unsigned char *p;
+	int ret;
+
+	ret = sd_attach(fd, name);
+	if (!ret)
+		ret = sd_info_fd(fd, &info);
+	if (ret) {
+		ctl_fail("attach", name, ret);
+		return NULL;
+	}
+	p = sd_map(fd, info.map_size, MAP_SHARED, 0);
+	if (p == MAP_FAILED) {
+		ctl_fail("mmap", name, -errno);
+		return NULL;
+	}
+	*len = info.map_size;
+	return p;
+}
+
+static int ctl_main(int argc, char **argv)
+{
+	unsigned char *p;
+	size_t len, i;
+	int fd, ret;
+
+	if (argc < 2)
+		return ctl_usage();
+	fd = sd_open();
+	if (fd < 0)
+		return ctl_fail("open", SEGDEV_DEVICE_PATH, -errno);
+	if (!strcmp(argv[0], "create") && argc == 4) {
+		ret = sd_create(fd, argv[1], strtoull(argv[2], NULL, 0), strtoul(argv[3], NULL, 8));
+		return ret ? ctl_fail("create", argv[1], ret) : 0;
+	}
+	if (!strcmp(argv[0], "destroy") && (argc == 2 || argc == 3)) {
+		if (argc == 3 && strcmp(argv[2], "deferred"))
+			return ctl_usage();
+		ret = sd_destroy(fd, argv[1], argc == 3 ? SEGDEV_DESTROY_DEFERRED : 0);
+		return ret ? ctl_fail("destroy", argv[1], ret) : 0;
+	}
+	if (!strcmp(argv[0], "touch") && argc == 2) {
+		p = ctl_map(fd, argv[1], &len);
+		if (!p)
+			return 1;
+		for (i = 0; i < len; i += page_size())
+			p[i] = (unsigned char)i;
+		ret = sd_waiter(fd, 1, 1);
+		if (!ret)
+			ret = sd_ring(fd, 1);
+		return ret ? ctl_fail("waiter/ring", argv[1], ret) : 0;
+	}
+	if (!strcmp(argv[0], "hold") && argc == 2) {
+		p = ctl_map(fd, argv[1], &len);
+		if (!p)
+			return 1;
+		close(fd);
+		memset(p, 0x3c, len);
+		printf("held\n");
+		fflush(stdout);
+		for (;;)
+			pause();
+	}
+	return ctl_usage();
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], "ctl"))
+		return ctl_main(argc - 2, argv + 2);
+	return test_harness_run(argc, argv);
+}
