@@ -80,7 +80,8 @@ $(O)/lib/libpeer.a: $(PEER_COMMON_OBJS)
 # A program: every .c in its directory, the peer framework, libxseg (static: the tools
 # work from the build tree without LD_LIBRARY_PATH).
 .SECONDEXPANSION:
-$(O)/bin/%: $$(patsubst $(S)/%.c,$(O)/obj/%.o,$$(wildcard $(S)/peers/user/%/*.c)) \
+# (no patsubst pattern here: secondary expansion would replace its % with the stem too)
+$(O)/bin/%: $$(addsuffix .o,$$(basename $$(subst $(S)/,$(O)/obj/,$$(wildcard $(S)/peers/user/%/*.c)))) \
 	    $(O)/lib/libpeer.a $(LIB_A)
 	$(quiet) LD $(patsubst $(O)/%,%,$@)
 	@mkdir -p $(dir $@)
