@@ -169,6 +169,8 @@ struct xseg_sigio_target {
 	u64 start_time;
 	u64 checked_ns;		/* when the start time last matched */
 	int pidfd;		/* -1: none (rt_tgsigqueueinfo path) */
+	pid_t self_pid;		/* si_pid / si_uid (informational), taken at load: no syscalls per send */
+	uid_t self_uid;
 	bool valid;
 };
 
@@ -288,6 +290,8 @@ static int xseg_sigio_target_load(struct xseg_sigio_target *t, const struct xseg
 	t->start_time = reg->start_time;
 	t->checked_ns = now;
 	t->pidfd = fd >= 0 ? fd : -1;
+	t->self_pid = getpid();
+	t->self_uid = getuid();
 	t->valid = true;
 	return 0;
 }
@@ -331,13 +335,6 @@ static int xseg_sigio_signal(const struct xseg_sd_ctx *ctx)
 	reg.signo = xseg_load_relaxed(&data->signo);
 	reg.mode = xseg_load_relaxed(&data->mode);
 
-	memset(&info, 0, sizeof(info));
-	info.si_signo = reg.signo;
-	info.si_code = SI_QUEUE;	/* < 0: the only kind a user may queue to another process */
-	info.si_pid = getpid();
-	info.si_uid = getuid();
-	info.si_value.sival_int = ctx->index;
-
 	pthread_mutex_lock(&t->lock);
 	if (!xseg_sigio_target_matches(t, &reg, now)) {
 		xseg_sigio_target_drop(t);
@@ -345,6 +342,12 @@ static int xseg_sigio_signal(const struct xseg_sd_ctx *ctx)
 		if (ret)
 			goto out_fail;
 	}
+	memset(&info, 0, sizeof(info));
+	info.si_signo = reg.signo;
+	info.si_code = SI_QUEUE;	/* < 0: the only kind a user may queue to another process */
+	info.si_pid = t->self_pid;
+	info.si_uid = t->self_uid;
+	info.si_value.sival_int = ctx->index;
 	if (xseg_sigio_send(t, &info) < 0) {
 		ret = -errno;
 		if (ret == -EAGAIN) {
