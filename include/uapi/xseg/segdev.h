@@ -17,6 +17,10 @@
  *    SEGDEV_DESTROY_DEFERRED is given: then the name is removed at once (no new ATTACH, the
  *    name can be reused) and the memory goes with the last user.
  *
+ * mmap(2) of an attached file maps its segment: MAP_SHARED only, offset 0, length up to
+ * the segment size rounded up to pages (EINVAL otherwise; ENOTCONN if not attached).  The
+ * pages are ordinary pages: O_DIRECT I/O and get_user_pages() work on the mapping.
+ *
  * Every argument struct starts with a __u32 @size that the caller sets to sizeof(struct);
  * the kernel refuses other sizes, unknown flags and non-zero reserved fields with EINVAL.
  *

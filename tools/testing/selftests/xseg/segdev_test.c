@@ -1006,7 +1006,10 @@ static int ctl_usage(void)
 		"       segdev_test ctl touch NAME    attach, map, write every page, register a\n"
 		"                                     waiter and ring, then exit\n"
 		"       segdev_test ctl hold NAME     attach, map, close the fd, print \"held\",\n"
-		"                                     then keep the mapping until killed\n");
+		"                                     then keep the mapping until killed\n"
+		"       segdev_test ctl churn PREFIX COUNT SIZE\n"
+		"                                     create COUNT segments, touch each, check\n"
+		"                                     that each pins the module, destroy them\n");
 	return 2;
 }
 
@@ -1039,10 +1042,77 @@ static unsigned char *ctl_map(int fd, const char *name, size_t *len)
 	return p;
 }
 
-static int ctl_main(int argc, char **argv)
+static int module_refcnt(void)
+{
+	FILE *f = fopen("/sys/module/segdev/refcnt", "r");
+	int v = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%d", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/* Attaches @fd to @name, writes every page, registers a waiter, rings, detaches. */
+static int ctl_touch(int fd, const char *name)
 {
 	unsigned char *p;
 	size_t len, i;
+	int ret;
+
+	p = ctl_map(fd, name, &len);
+	if (!p)
+		return 1;
+	for (i = 0; i < len; i += page_size())
+		p[i] = (unsigned char)i;
+	ret = sd_waiter(fd, 1, 1);
+	if (!ret)
+		ret = sd_ring(fd, 1);
+	munmap(p, len);
+	if (!ret)
+		ret = sd_detach(fd);
+	return ret ? ctl_fail("waiter/ring/detach", name, ret) : 0;
+}
+
+/* One load cycle's worth of segments, in one process (process creation is slow in TCG). */
+static int ctl_churn(int fd, const char *prefix, int count, uint64_t size)
+{
+	char name[SEGDEV_NAME_LEN];
+	int i, ret, base = module_refcnt();
+
+	for (i = 0; i < count; i++) {
+		snprintf(name, sizeof(name), "%s-%d", prefix, i);
+		ret = sd_create(fd, name, size, 0600);
+		if (ret)
+			return ctl_fail("create", name, ret);
+		if (ctl_touch(fd, name))
+			return 1;
+	}
+	/* Each segment holds one module reference (besides this open file's). */
+	if (module_refcnt() != base + count) {
+		fprintf(stderr, "segdev refcnt %d, expected %d\n", module_refcnt(), base + count);
+		return 1;
+	}
+	for (i = 0; i < count; i++) {
+		snprintf(name, sizeof(name), "%s-%d", prefix, i);
+		ret = sd_destroy(fd, name, 0);
+		if (ret)
+			return ctl_fail("destroy", name, ret);
+	}
+	if (module_refcnt() != base) {
+		fprintf(stderr, "segdev refcnt %d after destroy, expected %d\n", module_refcnt(),
+			base);
+		return 1;
+	}
+	return 0;
+}
+
+static int ctl_main(int argc, char **argv)
+{
+	unsigned char *p;
+	size_t len;
 	int fd, ret;
 
 	if (argc < 2)
@@ -1060,17 +1130,10 @@ static int ctl_main(int argc, char **argv)
 		ret = sd_destroy(fd, argv[1], argc == 3 ? SEGDEV_DESTROY_DEFERRED : 0);
 		return ret ? ctl_fail("destroy", argv[1], ret) : 0;
 	}
-	if (!strcmp(argv[0], "touch") && argc == 2) {
-		p = ctl_map(fd, argv[1], &len);
-		if (!p)
-			return 1;
-		for (i = 0; i < len; i += page_size())
-			p[i] = (unsigned char)i;
-		ret = sd_waiter(fd, 1, 1);
-		if (!ret)
-			ret = sd_ring(fd, 1);
-		return ret ? ctl_fail("waiter/ring", argv[1], ret) : 0;
-	}
+	if (!strcmp(argv[0], "touch") && argc == 2)
+		return ctl_touch(fd, argv[1]);
+	if (!strcmp(argv[0], "churn") && argc == 4)
+		return ctl_churn(fd, argv[1], atoi(argv[2]), strtoull(argv[3], NULL, 0));
 	if (!strcmp(argv[0], "hold") && argc == 2) {
 		p = ctl_map(fd, argv[1], &len);
 		if (!p)
