@@ -169,7 +169,7 @@ struct xseg_sigio_target {
 	u64 start_time;
 	u64 checked_ns;		/* when the start time last matched */
 	int pidfd;		/* -1: none (rt_tgsigqueueinfo path) */
-	pid_t self_pid;		/* si_pid / si_uid (informational), taken at load: no syscalls per send */
+	pid_t self_pid;		/* si_pid / si_uid (informational), taken at load */
 	uid_t self_uid;
 	bool valid;
 };
@@ -353,7 +353,8 @@ static int xseg_sigio_signal(const struct xseg_sd_ctx *ctx)
 		if (ret == -EAGAIN) {
 			/* the dirty word carries this wake; let the next post try again */
 			xseg_user_stat_inc(sigio_overflows);
-			xseg_store_relaxed(&data->overflows, xseg_load_relaxed(&data->overflows) + 1);
+			xseg_store_relaxed(&data->overflows,
+					   xseg_load_relaxed(&data->overflows) + 1);
 			xseg_store_relaxed(&ctx->shared->pending, 0);
 			ret = 0;
 			goto out;
