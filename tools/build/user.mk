@@ -101,3 +101,6 @@ $(O)/tests/vm/%: $(TDIR)/%.c $(if $(LIB_SRCS),$(LIB_A)) $(S)/build/ksft/include/
 		$(if $(LIB_SRCS),$(LIB_A)) $(LDLIBS)
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
+
+# Objects made through the pattern rules above are not intermediate: keep them.
+.SECONDARY:
