@@ -2,16 +2,19 @@
 /* The one export list of xseg.ko: the public API of <xseg/xseg.h>. */
 #include <linux/export.h>
 
+#include <xseg/inspect.h>
 #include <xseg/xseg.h>
 
 EXPORT_SYMBOL_GPL(xseg_accept);
 EXPORT_SYMBOL_GPL(xseg_bind_port);
 EXPORT_SYMBOL_GPL(xseg_cancel_wait);
 EXPORT_SYMBOL_GPL(xseg_config_default);
+EXPORT_SYMBOL_GPL(xseg_count_requests);
 EXPORT_SYMBOL_GPL(xseg_create);
 EXPORT_SYMBOL_GPL(xseg_destroy);
 EXPORT_SYMBOL_GPL(xseg_forward);
 EXPORT_SYMBOL_GPL(xseg_get_info);
+EXPORT_SYMBOL_GPL(xseg_get_port_info);
 EXPORT_SYMBOL_GPL(xseg_get_request);
 EXPORT_SYMBOL_GPL(xseg_get_signal_desc);
 EXPORT_SYMBOL_GPL(xseg_get_stats);
@@ -31,6 +34,7 @@ EXPORT_SYMBOL_GPL(xseg_reclaim);
 EXPORT_SYMBOL_GPL(xseg_register_signal_type);
 EXPORT_SYMBOL_GPL(xseg_req_data);
 EXPORT_SYMBOL_GPL(xseg_req_index);
+EXPORT_SYMBOL_GPL(xseg_req_state_name);
 EXPORT_SYMBOL_GPL(xseg_req_target);
 EXPORT_SYMBOL_GPL(xseg_respond);
 EXPORT_SYMBOL_GPL(xseg_segment_size);
