@@ -199,7 +199,7 @@ static int cli_segment_create(int argc, char **argv)
 
 	xseg_config_default(&cfg);
 	cfg.alloc_unit = CLI_ALLOC_UNIT;
-	while ((c = getopt_long(argc, argv, "+n:s:t:p:r:m:o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:s:t:p:r:m:o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			name = optarg;
@@ -324,7 +324,7 @@ static int cli_segment_destroy(int argc, char **argv)
 	bool force = false;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "+n:t:fh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:t:fh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			name = optarg;
@@ -417,7 +417,7 @@ static int cli_segment_list(int argc, char **argv)
 	struct cli_list_ctx ctx = { 0 };
 	int c, ret, status = CLI_EXIT_OK;
 
-	while ((c = getopt_long(argc, argv, "+t:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			cli_get_type("list", optarg, &type);
@@ -505,7 +505,7 @@ static int cli_segment_show(int argc, char **argv)
 	int c, ret;
 	__u32 st;
 
-	while ((c = getopt_long(argc, argv, "+n:t:ah", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:t:ah", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			name = optarg;
