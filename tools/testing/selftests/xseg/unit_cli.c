@@ -99,8 +99,14 @@ static void cli_run_as(struct cli_run *r, int uid, const char *const *args)
 
 #define CLI(r, ...)		cli_run_as((r), -1, (const char *const[]){ __VA_ARGS__, NULL })
 #define CLI_AS(r, uid, ...)	cli_run_as((r), (uid), (const char *const[]){ __VA_ARGS__, NULL })
-#define EXPECT_OUT(r, s)	EXPECT_NE(NULL, strstr((r)->out, (s))) TH_LOG("output: %s", (r)->out)
-#define EXPECT_NOT_OUT(r, s)	EXPECT_EQ(NULL, strstr((r)->out, (s))) TH_LOG("output: %s", (r)->out)
+#define EXPECT_OUT(r, s) do {							\
+	const char *__out = (r)->out;						\
+	EXPECT_NE(NULL, strstr(__out, (s))) TH_LOG("output: %s", __out);	\
+} while (0)
+#define EXPECT_NOT_OUT(r, s) do {						\
+	const char *__out = (r)->out;						\
+	EXPECT_EQ(NULL, strstr(__out, (s))) TH_LOG("output: %s", __out);	\
+} while (0)
 
 FIXTURE(cli) {
 	struct cli_run r;
