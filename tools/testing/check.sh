@@ -4,7 +4,8 @@
 # make check: every test, with one summary line at the end.
 #
 #   1. prerequisites (tools/deps.sh), the build (user, ASan/UBSan, modules for 6.1 + 6.12)
-#   2. native unit tests, then the same tests built with ASan/UBSan
+#   2. native unit tests, then the same tests built with ASan/UBSan, then their line
+#      coverage of the core (tools/testing/coverage.sh)
 #   3. for each target kernel: one VM boot running every kselftest (run_vm.sh)
 #
 # Environment: KERNELS="v1 v2" restricts the kernels (not allowed with CI=true);
@@ -108,6 +109,10 @@ if [ "${NATIVE:-1}" != 0 ]; then
 			tools/testing/runner --label asan "${units[@]}" | tee "$log"
 		add_counts asan "$log" || { note_problem "ASan runner gave no summary"; fail=$((fail + 1)); }
 	fi
+
+	echo "# == line coverage of the core by the unit tests (gcov, >= 85%)"
+	tools/testing/runner --label coverage tools/testing/coverage.sh | tee "$log"
+	add_counts coverage "$log" || { note_problem "coverage runner gave no summary"; fail=$((fail + 1)); }
 fi
 
 if [ "${VM:-1}" != 0 ]; then
