@@ -27,6 +27,15 @@
 	cmpxchg((p), __xseg_old, (n)) == __xseg_old;				\
 })
 
+/*
+ * Signal types the kernel domain builds in (drivers/kernel/), listed by the core next to
+ * "poll" (see sys/common/signal.c).
+ */
+struct xseg_signal_type;
+extern const struct xseg_signal_type xseg_waitqueue_type;
+extern const struct xseg_signal_type xseg_callback_type;
+#define XSEG_DOM_BUILTIN_TYPES	&xseg_waitqueue_type, &xseg_callback_type,
+
 typedef atomic64_t xseg_counter_t;
 #define xseg_counter_inc(c)	atomic64_inc(c)
 #define xseg_counter_read(c)	((u64)atomic64_read(c))

@@ -28,7 +28,11 @@ typedef __s64 s64;
 struct xseg_signal_type;
 extern const struct xseg_signal_type xseg_futex_type;
 extern const struct xseg_signal_type xseg_sigio_type;
-#define XSEG_DOM_BUILTIN_TYPES	&xseg_futex_type, &xseg_sigio_type,
+/* sender-only stubs of the kernel types (drivers/user/segdev.c) */
+extern const struct xseg_signal_type xseg_user_waitqueue_type;
+extern const struct xseg_signal_type xseg_user_callback_type;
+#define XSEG_DOM_BUILTIN_TYPES	&xseg_futex_type, &xseg_sigio_type,		\
+				&xseg_user_waitqueue_type, &xseg_user_callback_type,
 
 #define xseg_load_relaxed(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
 #define xseg_store_relaxed(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELAXED)

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The one export list of xseg.ko: the public API of <xseg/xseg.h>. */
+/* The one export list of xseg.ko: <xseg/xseg.h>, <xseg/inspect.h>, <xseg/xseg_kernel.h>. */
 #include <linux/export.h>
 
 #include <xseg/inspect.h>
 #include <xseg/xseg.h>
+#include <xseg/xseg_kernel.h>
 
 EXPORT_SYMBOL_GPL(xseg_accept);
 EXPORT_SYMBOL_GPL(xseg_bind_port);
@@ -21,6 +22,11 @@ EXPORT_SYMBOL_GPL(xseg_get_stats);
 EXPORT_SYMBOL_GPL(xseg_init_mem);
 EXPORT_SYMBOL_GPL(xseg_join);
 EXPORT_SYMBOL_GPL(xseg_join_mem);
+EXPORT_SYMBOL_GPL(xseg_kcallback_clear);
+EXPORT_SYMBOL_GPL(xseg_kcallback_set);
+EXPORT_SYMBOL_GPL(xseg_kernel_create);
+EXPORT_SYMBOL_GPL(xseg_kernel_join);
+EXPORT_SYMBOL_GPL(xseg_kernel_stats);
 EXPORT_SYMBOL_GPL(xseg_leave);
 EXPORT_SYMBOL_GPL(xseg_leave_port);
 EXPORT_SYMBOL_GPL(xseg_local_signal_init);
@@ -37,6 +43,7 @@ EXPORT_SYMBOL_GPL(xseg_req_index);
 EXPORT_SYMBOL_GPL(xseg_req_state_name);
 EXPORT_SYMBOL_GPL(xseg_req_target);
 EXPORT_SYMBOL_GPL(xseg_respond);
+EXPORT_SYMBOL_GPL(xseg_segdev_kbackend);
 EXPORT_SYMBOL_GPL(xseg_segment_size);
 EXPORT_SYMBOL_GPL(xseg_signal);
 EXPORT_SYMBOL_GPL(xseg_signal_desc_index);

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Kernel peers of xseg.ko: segments shared with userspace through segdev.ko, and the
+ * kernel signal types "waitqueue" and "callback" (include/xseg/signal_kernel.h).  Kernel
+ * only.  Everything else is the common API of <xseg/xseg.h>.
+ */
+#ifndef _XSEG_XSEG_KERNEL_H
+#define _XSEG_XSEG_KERNEL_H
+
+#include <xseg/xseg.h>
+#include <xseg/signal_kernel.h>
+
+/*
+ * The segdev segment backend for kernel peers: map() takes a segdev reference on the named
+ * segment (it must exist: segments are created by userspace through /dev/segdev, or by
+ * SEGDEV_IOC_CREATE from a helper), create() checks that the named segdev segment exists
+ * and is large enough so that xseg_create() can lay an xseg segment out in it, destroy()
+ * is refused (-EOPNOTSUPP: the segment's owner destroys it through /dev/segdev).
+ */
+extern const struct xseg_backend_ops xseg_segdev_kbackend;
+
+/* xseg_join() / xseg_create() on xseg_segdev_kbackend.  Process context. */
+int xseg_kernel_join(const char *segname, struct xseg **xsegp);
+int xseg_kernel_create(const char *segname, const struct xseg_config *cfg,
+		       struct xseg **xsegp);
+
+/*
+ * A callback peer's function.  Runs for every wake of the descriptor (and spuriously: a
+ * user may ring any doorbell) in a work item on system_highpri_wq: process context, never
+ * concurrently with itself for one descriptor, never inside the waker's context (user
+ * doorbells arrive under RCU; kernel senders may hold locks the callback takes).  It must
+ * not block for long nor wait for userspace.  Before each call the descriptor is re-armed
+ * (dirty = pending = 0, waiting = 1), so work posted while it runs causes another call.
+ */
+typedef void (*xseg_kcallback_fn)(void *priv);
+
+/*
+ * Sets the function of a "callback" descriptor; from now on wakes of sd call fn(priv).
+ * Process context.  -EINVAL if sd is not a callback descriptor of a segdev-backed handle.
+ */
+int xseg_kcallback_set(struct xseg_sd *sd, xseg_kcallback_fn fn, void *priv);
+/*
+ * Stops the callbacks of sd and waits for a running one to finish.  After return fn is
+ * never called again for sd.  Process context; not from the callback itself.  xseg_leave()
+ * does this for every descriptor of the handle.
+ */
+int xseg_kcallback_clear(struct xseg_sd *sd);
+
+/* Wakes that reached the kernel signal types of a handle (for tests and statistics). */
+struct xseg_kstats {
+	__u64 doorbells;	/* doorbells rung on the segment (all handles) */
+	__u64 doorbells_ignored;	/* doorbell numbers that named no kernel descriptor */
+	__u64 callbacks;	/* callback invocations (this handle) */
+};
+
+int xseg_kernel_stats(struct xseg *xseg, struct xseg_kstats *st);
+
+#endif /* _XSEG_XSEG_KERNEL_H */
