@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xseg_kpeer: a kernel test peer on a segdev segment, driven by kpeer_test.c and
+ * scribble_test.c.
+ *
+ * At load it joins the xseg segment in the segdev segment "segment" and binds two ports:
+ *  - port_wq with a "waitqueue" descriptor, served by a kthread;
+ *  - port_cb with a "callback" descriptor, served in the callback.
+ * Both echo every request: result 0, serviced = size, and for XSEG_OP_READ the data buffer
+ * filled with xseg_kpeer_pattern(offset + i) in each 8-byte word i.  The kthread also sends
+ * "k2k" READ requests of 512 bytes from port_wq to port_cb (kernel -> callback) and gets
+ * the replies back on port_wq (callback -> waitqueue), checking them.
+ *
+ * The segment is untrusted: anything odd in it is counted in "faults", never fatal.
+ * Counters are read-only module parameters (/sys/module/xseg_kpeer/parameters/).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/err.h>
+#include <linux/kthread.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/sched.h>
+
+#include <xseg/xseg_kernel.h>
+
+#define KPEER_K2K_SIZE		512
+#define KPEER_K2K_DEPTH		16
+#define KPEER_BUDGET		256
+#define KPEER_WAIT_USEC		100000
+
+static char *segment_name;
+module_param_named(segment, segment_name, charp, 0444);
+MODULE_PARM_DESC(segment, "Name of the segdev segment to join (required)");
+
+static uint port_wq = 1;
+module_param(port_wq, uint, 0444);
+MODULE_PARM_DESC(port_wq, "Port served by the waitqueue kthread (default: 1)");
+
+static uint port_cb = 2;
+module_param(port_cb, uint, 0444);
+MODULE_PARM_DESC(port_cb, "Port served by the callback (default: 2)");
+
+static ulong k2k;
+module_param(k2k, ulong, 0444);
+MODULE_PARM_DESC(k2k, "Kernel-to-kernel requests to send from port_wq to port_cb (default: 0)");
+
+/* Counters (read-only).  Each has one writer: the kthread (_wq, k2k_*) or the callback. */
+static ulong served_wq;
+module_param(served_wq, ulong, 0444);
+MODULE_PARM_DESC(served_wq, "Requests echoed on port_wq");
+static ulong served_cb;
+module_param(served_cb, ulong, 0444);
+MODULE_PARM_DESC(served_cb, "Requests echoed on port_cb");
+static ulong k2k_done;
+module_param(k2k_done, ulong, 0444);
+MODULE_PARM_DESC(k2k_done, "Kernel-to-kernel replies received and correct");
+static ulong k2k_bad;
+module_param(k2k_bad, ulong, 0444);
+MODULE_PARM_DESC(k2k_bad, "Kernel-to-kernel replies received and wrong");
+static ulong faults_wq;
+module_param(faults_wq, ulong, 0444);
+MODULE_PARM_DESC(faults_wq, "Errors seen by the kthread (bad segment contents)");
+static ulong faults_cb;
+module_param(faults_cb, ulong, 0444);
+MODULE_PARM_DESC(faults_cb, "Errors seen by the callback (bad segment contents)");
+static ulong wakeups;
+module_param(wakeups, ulong, 0444);
+MODULE_PARM_DESC(wakeups, "Times the kthread returned from xseg_wait_signal() early");
+static ulong callbacks;
+module_param(callbacks, ulong, 0444);
+MODULE_PARM_DESC(callbacks, "Callback invocations");
+
+static struct xseg *kpeer_xseg;
+static struct xseg_sd *kpeer_sd_wq, *kpeer_sd_cb;
+static struct task_struct *kpeer_thread;
+
+static inline u64 xseg_kpeer_pattern(u64 pos)
+{
+	return pos * 0x9e3779b97f4a7c15ULL + 0x5bd1e995;
+}
+
+static void kpeer_inc(ulong *counter)
+{
+	WRITE_ONCE(*counter, READ_ONCE(*counter) + 1);
+}
+
+/* Fills a READ's buffer; every value from the segment is read once into a local. */
+static int kpeer_fill(struct xseg_request *req, u64 offset, u64 size)
+{
+	u64 *data, len, i;
+	void *buf;
+	int ret;
+
+	ret = xseg_req_data(kpeer_xseg, req, &buf, &len);
+	if (ret)
+		return ret;
+	/* xseg_req_data() validated [buf, buf + len) inside the heap */
+	len = min(len, size) / sizeof(u64);
+	data = buf;
+	for (i = 0; i < len; i++)
+		data[i] = xseg_kpeer_pattern(offset + i * sizeof(u64));
+	return 0;
+}
+
+/* Echoes up to budget requests of port; returns how many it took off the ring. */
+static unsigned int kpeer_serve(u32 port, ulong *served, ulong *faults)
+{
+	struct xseg_request *req;
+	unsigned int n;
+	int ret;
+
+	for (n = 0; n < KPEER_BUDGET; n++) {
+		u64 offset, size;
+		u32 op;
+
+		ret = xseg_accept(kpeer_xseg, port, &req);
+		if (ret == -EAGAIN)
+			break;
+		if (ret) {
+			kpeer_inc(faults);
+			continue;
+		}
+		op = READ_ONCE(req->op);
+		offset = READ_ONCE(req->offset);
+		size = READ_ONCE(req->size);
+		ret = 0;
+		if (op == XSEG_OP_READ)
+			ret = kpeer_fill(req, offset, size);
+		WRITE_ONCE(req->result, ret);
+		WRITE_ONCE(req->serviced, ret ? 0 : size);
+		ret = xseg_respond(kpeer_xseg, req);
+		if (ret < 0) {
+			kpeer_inc(faults);
+			continue;
+		}
+		xseg_signal(kpeer_xseg, ret);
+		kpeer_inc(served);
+	}
+	return n;
+}
+
+/* The callback of port_cb: work item context, see <xseg/xseg_kernel.h>. */
+static void kpeer_callback(void *priv)
+{
+	kpeer_inc(&callbacks);
+	if (kpeer_serve(port_cb, &served_cb, &faults_cb) == KPEER_BUDGET)
+		/* more left: come back through our own signal instead of looping here */
+		xseg_signal(kpeer_xseg, port_cb);
+}
+
+static bool kpeer_check_reply(struct xseg_request *req)
+{
+	u64 offset = READ_ONCE(req->offset), *data, len;
+	void *buf;
+
+	if (READ_ONCE(req->result) || READ_ONCE(req->serviced) != KPEER_K2K_SIZE)
+		return false;
+	if (xseg_req_data(kpeer_xseg, req, &buf, &len) || len < KPEER_K2K_SIZE)
+		return false;
+	data = buf;
+	return READ_ONCE(data[0]) == xseg_kpeer_pattern(offset) &&
+	       READ_ONCE(data[KPEER_K2K_SIZE / 8 - 1]) ==
+	       xseg_kpeer_pattern(offset + KPEER_K2K_SIZE - 8);
+}
+
+/* Sends and collects kernel-to-kernel requests; returns the work done. */
+static unsigned int kpeer_k2k(ulong *sent, unsigned int *inflight)
+{
+	struct xseg_request *req;
+	unsigned int n = 0;
+	int ret;
+
+	while (*inflight && n < KPEER_BUDGET) {
+		ret = xseg_receive(kpeer_xseg, port_wq, &req);
+		if (ret == -EAGAIN)
+			break;
+		n++;
+		if (ret) {
+			kpeer_inc(&faults_wq);
+			continue;
+		}
+		(*inflight)--;
+		kpeer_inc(kpeer_check_reply(req) ? &k2k_done : &k2k_bad);
+		if (xseg_put_request(kpeer_xseg, req))
+			kpeer_inc(&faults_wq);
+	}
+	while (*sent < k2k && *inflight < KPEER_K2K_DEPTH) {
+		if (xseg_get_request(kpeer_xseg, port_wq, port_cb, &req))
+			break;
+		if (xseg_prep_request(kpeer_xseg, req, 0, KPEER_K2K_SIZE)) {
+			xseg_put_request(kpeer_xseg, req);
+			kpeer_inc(&faults_wq);
+			break;
+		}
+		req->op = XSEG_OP_READ;
+		req->offset = (u64)*sent * KPEER_K2K_SIZE;
+		req->size = KPEER_K2K_SIZE;
+		if (xseg_submit(kpeer_xseg, req) < 0) {
+			xseg_put_request(kpeer_xseg, req);
+			kpeer_inc(&faults_wq);
+			break;
+		}
+		xseg_signal(kpeer_xseg, port_cb);
+		(*sent)++;
+		(*inflight)++;
+		n++;
+	}
+	return n;
+}
+
+static int kpeer_thread_fn(void *unused)
+{
+	unsigned int inflight = 0;
+	ulong sent = 0;
+
+	while (!kthread_should_stop()) {
+		unsigned int n;
+
+		xseg_prepare_wait(kpeer_sd_wq);
+		n = kpeer_serve(port_wq, &served_wq, &faults_wq);
+		n += kpeer_k2k(&sent, &inflight);
+		if (!n && !xseg_wait_signal(kpeer_sd_wq, KPEER_WAIT_USEC))
+			kpeer_inc(&wakeups);
+		xseg_cancel_wait(kpeer_sd_wq);
+		cond_resched();
+	}
+	return 0;
+}
+
+static int __init xseg_kpeer_init(void)
+{
+	int ret;
+
+	if (!segment_name)
+		return -EINVAL;
+	ret = xseg_kernel_join(segment_name, &kpeer_xseg);
+	if (ret) {
+		pr_err("cannot join segment %s: %d\n", segment_name, ret);
+		return ret;
+	}
+	ret = xseg_local_signal_init(kpeer_xseg, XSEG_SIGNAL_WAITQUEUE);
+	if (ret)
+		goto err_leave;
+	ret = xseg_local_signal_init(kpeer_xseg, XSEG_SIGNAL_CALLBACK);
+	if (ret)
+		goto err_leave;
+	ret = xseg_get_signal_desc(kpeer_xseg, XSEG_SIGNAL_WAITQUEUE, &kpeer_sd_wq);
+	if (ret)
+		goto err_leave;
+	ret = xseg_get_signal_desc(kpeer_xseg, XSEG_SIGNAL_CALLBACK, &kpeer_sd_cb);
+	if (ret)
+		goto err_leave;
+	ret = xseg_bind_port(kpeer_xseg, port_wq, kpeer_sd_wq);
+	if (ret < 0)
+		goto err_leave;
+	ret = xseg_bind_port(kpeer_xseg, port_cb, kpeer_sd_cb);
+	if (ret < 0)
+		goto err_leave;
+	/* sets both types up for sending now, so the callback never does it (may sleep) */
+	xseg_signal(kpeer_xseg, port_wq);
+	xseg_signal(kpeer_xseg, port_cb);
+	ret = xseg_kcallback_set(kpeer_sd_cb, kpeer_callback, NULL);
+	if (ret)
+		goto err_leave;
+	kpeer_thread = kthread_run(kpeer_thread_fn, NULL, "xseg_kpeer");
+	if (IS_ERR(kpeer_thread)) {
+		ret = PTR_ERR(kpeer_thread);
+		goto err_clear;
+	}
+	pr_info("serving segment %s: port %u (waitqueue), port %u (callback)\n", segment_name,
+		port_wq, port_cb);
+	return 0;
+
+err_clear:
+	xseg_kcallback_clear(kpeer_sd_cb);
+err_leave:
+	pr_err("setting up segment %s failed: %d\n", segment_name, ret);
+	/* puts the descriptors, leaves the ports, quits the types */
+	xseg_leave(kpeer_xseg);
+	return ret;
+}
+
+static void __exit xseg_kpeer_exit(void)
+{
+	kthread_stop(kpeer_thread);
+	xseg_kcallback_clear(kpeer_sd_cb);
+	xseg_leave(kpeer_xseg);
+	pr_info("left segment %s: served %lu + %lu, k2k %lu ok %lu bad, faults %lu + %lu\n",
+		segment_name, served_wq, served_cb, k2k_done, k2k_bad, faults_wq, faults_cb);
+}
+
+module_init(xseg_kpeer_init);
+module_exit(xseg_kpeer_exit);
+
+MODULE_DESCRIPTION("xseg kernel test peer (waitqueue and callback signal types)");
+MODULE_AUTHOR("xseg developers");
+MODULE_LICENSE("GPL");
