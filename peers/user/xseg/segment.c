@@ -34,8 +34,9 @@ static void cli_fmt_size(__u64 bytes, char *buf, size_t len)
 		v /= 1024;
 		u++;
 	}
+	/* truncated, not rounded: a heap just below 4 MiB must not read "4.0 MiB" */
 	if (u)
-		snprintf(buf, len, "%.1f %s", v, units[u]);
+		snprintf(buf, len, "%.1f %s", (double)(__u64)(v * 10) / 10, units[u]);
 	else
 		snprintf(buf, len, "%llu B", (unsigned long long)bytes);
 }
