@@ -14,10 +14,27 @@
 #include <linux/err.h>
 #include <linux/list.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/sysfs.h>
 
 #include "kseg.h"
+
+/* Live kernel-side objects (segments, handles, descriptor states): a leak shows here. */
+static atomic_t xseg_kobjects = ATOMIC_INIT(0);
+
+static int xseg_kobjects_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%d\n", atomic_read(&xseg_kobjects));
+}
+
+static const struct kernel_param_ops xseg_kobjects_ops = {
+	.get = xseg_kobjects_get,
+};
+
+module_param_cb(kernel_objects, &xseg_kobjects_ops, NULL, 0444);
+MODULE_PARM_DESC(kernel_objects, "Live kernel peer objects (segments, handles, descriptors)");
 
 /* Kernel segments joined by at least one handle. */
 static LIST_HEAD(xseg_ksegs);
@@ -107,6 +124,7 @@ static struct xseg_kseg *xseg_kseg_get(const char *name)
 	if (ret)
 		goto err_free;
 	list_add(&kseg->node, &xseg_ksegs);
+	atomic_inc(&xseg_kobjects);
 	mutex_unlock(&xseg_ksegs_lock);
 	return kseg;
 
@@ -131,6 +149,7 @@ static void xseg_kseg_put(struct xseg_kseg *kseg)
 	segdev_clear_doorbell_handler(kseg->seg);
 	segdev_put(kseg->seg);
 	kvfree(kseg);
+	atomic_dec(&xseg_kobjects);
 }
 
 /*
@@ -161,6 +180,7 @@ struct xseg_ksd *xseg_ksd_install(struct xseg_khandle *kh, const struct xseg_sd_
 		init_waitqueue_head(&ksd->wq);
 		INIT_WORK(&ksd->work, xseg_callback_work);
 		kh->sds[idx] = ksd;
+		atomic_inc(&xseg_kobjects);
 	}
 	WRITE_ONCE(ksd->fn, NULL);
 	ksd->priv = NULL;
@@ -220,6 +240,7 @@ static void xseg_khandle_teardown(struct xseg_khandle *kh)
 		cancel_work_sync(&kh->sds[i]->work);
 		kfree(kh->sds[i]);
 		kh->sds[i] = NULL;
+		atomic_dec(&xseg_kobjects);
 	}
 }
 
@@ -264,6 +285,7 @@ static int xseg_segdev_kmap(const char *name, void **basep, __u64 *sizep, void *
 	*basep = segdev_vaddr(kseg->seg);
 	*sizep = segdev_size(kseg->seg);
 	*privp = kh;
+	atomic_inc(&xseg_kobjects);
 	return 0;
 }
 
@@ -275,6 +297,7 @@ static void xseg_segdev_kunmap(void *base, __u64 size, void *priv)
 	xseg_kseg_put(kh->kseg);
 	mutex_destroy(&kh->lock);
 	kvfree(kh);
+	atomic_dec(&xseg_kobjects);
 }
 
 const struct xseg_backend_ops xseg_segdev_kbackend = {

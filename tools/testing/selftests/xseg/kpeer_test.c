@@ -219,4 +219,21 @@ TEST_F(kpeer, nobody_cannot_attach_or_ring)
 	EXPECT_EQ(0, kpeer_exchange(_metadata, self->xseg, KPEER_PORT_WQ, 100));
 }
 
-TEST_HARNESS_MAIN
+/*
+ * "kpeer_test ctl create|destroy NAME": a kpeer segment for the shell tests
+ * (kpeer_cycles.sh); otherwise the tests above.
+ */
+int main(int argc, char **argv)
+{
+	struct xseg *xseg;
+
+	if (argc == 4 && !strcmp(argv[1], "ctl") && !strcmp(argv[2], "create")) {
+		if (kpeer_load_deps() || kpeer_segment(argv[3], &xseg))
+			return 1;
+		/* the segment stays; port 0 is released with the handle */
+		return xseg_leave(xseg) ? 1 : 0;
+	}
+	if (argc == 4 && !strcmp(argv[1], "ctl") && !strcmp(argv[2], "destroy"))
+		return xseg_destroy(&xseg_segdev_backend, argv[3]) ? 1 : 0;
+	return test_harness_run(argc, argv);
+}
