@@ -56,10 +56,22 @@ FIXTURE_TEARDOWN(scribble)
 	xseg_destroy(&xseg_segdev_backend, self->name);
 }
 
+static int scribble_submit(struct xseg *xseg, struct xseg_request *req)
+{
+	int ret = xseg_prep_request(xseg, req, 0, 64);
+
+	if (ret)
+		return ret;
+	req->op = XSEG_OP_READ;
+	req->size = 64;
+	ret = xseg_submit(xseg, req);
+	return ret < 0 ? ret : 0;
+}
+
 /* Keeps requests flowing to both kernel ports; every error is expected and counted. */
 static void *scribble_traffic(void *arg)
 {
-	FIXTURE_DATA(scribble) *self = arg;
+	FIXTURE_DATA(scribble) * self = arg;
 	struct xseg *xseg = self->xseg;
 	struct xseg_request *req;
 	unsigned long i;
@@ -68,8 +80,7 @@ static void *scribble_traffic(void *arg)
 		__u32 dst = i & 1 ? KPEER_PORT_CB : KPEER_PORT_WQ;
 
 		if (!xseg_get_request(xseg, KPEER_PORT_USER, dst, &req)) {
-			if (xseg_prep_request(xseg, req, 0, 64) ||
-			    (req->op = XSEG_OP_READ, req->size = 64, xseg_submit(xseg, req) < 0)) {
+			if (scribble_submit(xseg, req)) {
 				xseg_put_request(xseg, req);
 				atomic_fetch_add(&self->errors, 1);
 			} else {
