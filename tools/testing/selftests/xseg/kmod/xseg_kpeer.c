@@ -9,7 +9,10 @@
  * Both echo every request: result 0, serviced = size, and for XSEG_OP_READ the data buffer
  * filled with xseg_kpeer_pattern(offset + i) in each 8-byte word i.  The kthread also sends
  * "k2k" READ requests of 512 bytes from port_wq to port_cb (kernel -> callback) and gets
- * the replies back on port_wq (callback -> waitqueue), checking them.
+ * the replies back on port_wq (callback -> waitqueue), checking them.  Before that traffic
+ * it sleeps KPEER_WAKE_ROUNDS times on its waitqueue descriptor with a long timeout while a
+ * delayed work item signals port_wq from kernel context: "k2k_wakes" counts the rounds
+ * that ended by that wake (under load the traffic itself may never let the kthread sleep).
  *
  * The segment is untrusted: anything odd in it is counted in "faults", never fatal.
  * Counters are read-only module parameters (/sys/module/xseg_kpeer/parameters/).
@@ -21,6 +24,7 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/sched.h>
+#include <linux/workqueue.h>
 
 #include <xseg/xseg_kernel.h>
 
@@ -28,6 +32,8 @@
 #define KPEER_K2K_DEPTH		16
 #define KPEER_BUDGET		256
 #define KPEER_WAIT_USEC		100000
+#define KPEER_WAKE_ROUNDS	20
+#define KPEER_WAKE_WAIT_USEC	5000000
 
 static char *segment_name;
 module_param_named(segment, segment_name, charp, 0444);
@@ -67,6 +73,9 @@ MODULE_PARM_DESC(faults_cb, "Errors seen by the callback (bad segment contents)"
 static ulong wakeups;
 module_param(wakeups, ulong, 0444);
 MODULE_PARM_DESC(wakeups, "Times the kthread returned from xseg_wait_signal() early");
+static ulong k2k_wakes;
+module_param(k2k_wakes, ulong, 0444);
+MODULE_PARM_DESC(k2k_wakes, "Sleeps ended by a kernel sender's signal (of KPEER_WAKE_ROUNDS)");
 static ulong callbacks;
 module_param(callbacks, ulong, 0444);
 MODULE_PARM_DESC(callbacks, "Callback invocations");
@@ -209,10 +218,39 @@ static unsigned int kpeer_k2k(ulong *sent, unsigned int *inflight)
 	return n;
 }
 
+/* Process context (system_wq): a kernel sender signalling the kthread's port. */
+static void kpeer_wake_fn(struct work_struct *work)
+{
+	xseg_signal(kpeer_xseg, port_wq);
+}
+static DECLARE_DELAYED_WORK(kpeer_wake_work, kpeer_wake_fn);
+
+/*
+ * Kernel sender -> waitqueue receiver, with the receiver surely asleep: arm, have the work
+ * item signal in 5 ms, sleep for at most 5 s.  Arming before scheduling the work means the
+ * signal cannot be suppressed; a wake that comes before the sleep is recorded by the type.
+ */
+static void kpeer_wake_rounds(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < KPEER_WAKE_ROUNDS && !kthread_should_stop(); i++) {
+		xseg_prepare_wait(kpeer_sd_wq);
+		schedule_delayed_work(&kpeer_wake_work, msecs_to_jiffies(5));
+		if (!xseg_wait_signal(kpeer_sd_wq, KPEER_WAKE_WAIT_USEC))
+			kpeer_inc(&k2k_wakes);
+		xseg_cancel_wait(kpeer_sd_wq);
+		flush_delayed_work(&kpeer_wake_work);
+	}
+}
+
 static int kpeer_thread_fn(void *unused)
 {
 	unsigned int inflight = 0;
 	ulong sent = 0;
+
+	if (k2k)
+		kpeer_wake_rounds();
 
 	while (!kthread_should_stop()) {
 		unsigned int n;
@@ -284,6 +322,7 @@ err_leave:
 static void __exit xseg_kpeer_exit(void)
 {
 	kthread_stop(kpeer_thread);
+	cancel_delayed_work_sync(&kpeer_wake_work);
 	xseg_kcallback_clear(kpeer_sd_cb);
 	xseg_leave(kpeer_xseg);
 	pr_info("left segment %s: served %lu + %lu, k2k %lu ok %lu bad, faults %lu + %lu\n",
