@@ -3,11 +3,13 @@
  * xseg: create, destroy and inspect xseg segments.
  *
  *   xseg [--help | --version] | xseg help [VERB...] | xseg segment VERB [OPTIONS]
+ *   xseg map ... | xseg unmap ... | xseg devices
  *
  * Exit status: 0 success, 1 operational error (the message names the segment and the
  * cause), 2 usage error.  See man/man1/xseg.1.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,14 +27,23 @@ static const char cli_help_main[] =
 "usage: xseg [--help | --version]\n"
 "       xseg help [segment [VERB]]\n"
 "       xseg segment VERB [OPTIONS]\n"
+"       xseg map --segment NAME --port P [OPTIONS] TARGET\n"
+"       xseg unmap [--force] DEVICE\n"
+"       xseg devices\n"
 "\n"
-"Create, destroy and inspect xseg shared memory segments.\n"
+"Create, destroy and inspect xseg shared memory segments; map block devices (xsegbd)\n"
+"served by storage peers through them.\n"
 "\n"
 "segment verbs:\n"
 "  create   create a segment (--name NAME --size SIZE ...)\n"
 "  destroy  destroy a segment\n"
 "  list     list the segments\n"
 "  show     show a segment's geometry, ports, requests and buffer space\n"
+"\n"
+"block devices (xsegbd.ko):\n"
+"  map      create /dev/xsegbdN for TARGET, served by the peer on a port of a segment\n"
+"  unmap    remove a block device\n"
+"  devices  list the block devices\n"
 "\n"
 "Segment types (--type): posix (POSIX shared memory, /dev/shm) and segdev (segdev.ko,\n"
 "/dev/segdev: segments the kernel can join).  The default is segdev if /dev/segdev exists,\n"
@@ -87,6 +98,35 @@ static const char cli_help_show[] =
 "the request and reply rings.  Only ports that are bound or hold requests are listed,\n"
 "every port with --all.  Needs read-write access to the segment.\n";
 
+static const char cli_help_map[] =
+"usage: xseg map --segment NAME --port P [--queues N] [--depth D] [--timeout SEC]\n"
+"                [--recovery-window SEC] TARGET\n"
+"\n"
+"Creates a block device whose I/O goes as requests through segdev segment NAME to the\n"
+"storage peer bound to port P (xseg-filed, xseg-memd), for its volume TARGET, and prints\n"
+"its path (/dev/xsegbdN).  The peer must be running: the size comes from its answer.\n"
+"\n"
+"  --queues N             hardware queues, each with its own port (default 1)\n"
+"  --depth D              requests in flight per queue (default 64)\n"
+"  --timeout SEC          an I/O the live peer does not answer by then fails (default 30)\n"
+"  --recovery-window SEC  if the peer dies, I/O waits this long for a new peer on the\n"
+"                         same port, which then gets the I/O re-issued (default 30)\n"
+"\n"
+"Needs root and xsegbd.ko (modprobe xsegbd).\n";
+
+static const char cli_help_unmap[] =
+"usage: xseg unmap [--force] DEVICE\n"
+"\n"
+"Removes block device DEVICE (/dev/xsegbdN, xsegbdN or N).  A device that is open\n"
+"(mounted) is refused unless --force is given; then its pending I/O fails.\n";
+
+static const char cli_help_devices[] =
+"usage: xseg devices\n"
+"\n"
+"Lists the xsegbd block devices: device, segment, the server's port, the device's own\n"
+"ports (one per queue), target, size and state (running, recovering: the peer died and\n"
+"I/O waits for a new one, failed: I/O fails, remove the device).\n";
+
 void cli_print_help(const char *topic)
 {
 	if (!topic)
@@ -101,17 +141,30 @@ void cli_print_help(const char *topic)
 		fputs(cli_help_list, stdout);
 	else if (!strcmp(topic, "show"))
 		fputs(cli_help_show, stdout);
+	else if (!strcmp(topic, "map"))
+		fputs(cli_help_map, stdout);
+	else if (!strcmp(topic, "unmap"))
+		fputs(cli_help_unmap, stdout);
+	else if (!strcmp(topic, "devices"))
+		fputs(cli_help_devices, stdout);
 }
 
 static bool cli_help_topic_known(const char *topic)
 {
-	static const char *const topics[] = { "segment", "create", "destroy", "list", "show" };
+	static const char *const topics[] = { "segment", "create", "destroy", "list", "show",
+					      "map", "unmap", "devices" };
 	size_t i;
 
 	for (i = 0; i < CLI_ARRAY_SIZE(topics); i++)
 		if (!strcmp(topic, topics[i]))
 			return true;
 	return false;
+}
+
+static bool cli_block_topic(const char *topic)
+{
+	return topic && (!strcmp(topic, "map") || !strcmp(topic, "unmap") ||
+			 !strcmp(topic, "devices"));
 }
 
 /* Prints the message and a pointer to the help, then exits with the usage status. */
@@ -123,8 +176,11 @@ noreturn void cli_usage_error(const char *help_topic, const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry '%s help%s%s'.\n", cli_prog, help_topic ? " segment " : "",
-		help_topic && strcmp(help_topic, "segment") ? help_topic : "");
+	if (cli_block_topic(help_topic))
+		fprintf(stderr, "\nTry '%s help %s'.\n", cli_prog, help_topic);
+	else
+		fprintf(stderr, "\nTry '%s help%s%s'.\n", cli_prog, help_topic ? " segment " : "",
+			help_topic && strcmp(help_topic, "segment") ? help_topic : "");
 	exit(CLI_EXIT_USAGE);
 }
 
@@ -232,7 +288,7 @@ static int cli_help(int argc, char **argv)
 	if (argc > 3)
 		cli_usage_error(NULL, "help: too many arguments");
 	if (argc == 3) {
-		if (strcmp(argv[1], "segment"))
+		if (strcmp(argv[1], "segment") || cli_block_topic(argv[2]))
 			cli_usage_error(NULL, "help: unknown topic '%s %s'", argv[1], argv[2]);
 		topic = argv[2];
 	} else if (argc == 2) {
@@ -260,5 +316,12 @@ int main(int argc, char **argv)
 		return cli_help(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "segment"))
 		return cli_segment(argc - 1, argv + 1);
+	opterr = 0;	/* the messages about bad options are ours */
+	if (!strcmp(argv[1], "map"))
+		return cli_map(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "unmap"))
+		return cli_unmap(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "devices"))
+		return cli_devices(argc - 1, argv + 1);
 	cli_usage_error(NULL, "unknown command '%s'", argv[1]);
 }

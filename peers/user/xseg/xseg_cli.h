@@ -53,6 +53,11 @@ void cli_print_help(const char *topic);
 /* segment.c */
 int cli_segment(int argc, char **argv);
 
+/* blockdev.c */
+int cli_map(int argc, char **argv);
+int cli_unmap(int argc, char **argv);
+int cli_devices(int argc, char **argv);
+
 /* backend.c */
 enum cli_type cli_default_type(void);
 const char *cli_type_name(enum cli_type type);

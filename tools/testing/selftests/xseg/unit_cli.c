@@ -10,6 +10,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 
 #include "unit_common.h"
@@ -445,6 +446,171 @@ TEST_F(cli, owner_and_mode)
 	EXPECT_OUT(&self->r, self->name);
 	CLI_AS(&self->r, NOBODY, "segment", "destroy", self->name, "--type", "posix");
 	EXPECT_EQ(0, self->r.status) TH_LOG("%s", self->r.out);
+}
+
+/* ---- map / unmap / devices against a fake xsegbd sysfs bus (regular files) ---------- */
+
+static void cli_put(const char *dir, const char *file, const char *val)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	f = fopen(path, "w");
+	if (f) {
+		fputs(val, f);
+		fclose(f);
+	}
+}
+
+static void cli_get(const char *dir, const char *file, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	FILE *f;
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	f = fopen(path, "r");
+	if (f) {
+		n = fread(buf, 1, len - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+}
+
+/* bus/devices/3: segment s1, server port 3, own ports 4 5, target vol0, 2 GiB */
+static int cli_fake_bus(char *bus, size_t len, char *devdir, size_t dlen)
+{
+	char d3[PATH_MAX];
+
+	snprintf(bus, len, "/tmp/xseg-cli-bus-%d", (int)getpid());
+	snprintf(devdir, dlen, "%s/dev", bus);
+	snprintf(d3, sizeof(d3), "%s/devices/3", bus);
+	if (mkdir(bus, 0700) || mkdir(devdir, 0700))
+		return -1;
+	snprintf(d3, sizeof(d3), "%s/devices", bus);
+	if (mkdir(d3, 0700))
+		return -1;
+	strcat(d3, "/3");
+	if (mkdir(d3, 0700))
+		return -1;
+	cli_put(bus, "add", "");
+	cli_put(bus, "remove", "");
+	cli_put(bus, "last_added", "3\n");
+	cli_put(d3, "segment", "s1\n");
+	cli_put(d3, "port", "3\n");
+	cli_put(d3, "ports", "4 5\n");
+	cli_put(d3, "target", "vol0\n");
+	cli_put(d3, "size", "2147483648\n");
+	cli_put(d3, "state", "running\n");
+	cli_put(d3, "major", "7\n");
+	cli_put(d3, "minor", "250\n");
+	setenv("XSEG_XSEGBD_SYSFS", bus, 1);
+	setenv("XSEG_XSEGBD_DEV", devdir, 1);
+	return 0;
+}
+
+static void cli_rm_bus(const char *bus)
+{
+	char cmd[PATH_MAX + 16];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", bus);
+	if (system(cmd))
+		return;
+	unsetenv("XSEG_XSEGBD_SYSFS");
+	unsetenv("XSEG_XSEGBD_DEV");
+}
+
+TEST_F(cli, blockdev_verbs)
+{
+	char bus[PATH_MAX - 64], devdir[PATH_MAX - 32], node[PATH_MAX], buf[256];
+
+	ASSERT_EQ(0, cli_fake_bus(bus, sizeof(bus), devdir, sizeof(devdir)));
+	snprintf(node, sizeof(node), "%s/xsegbd3", devdir);
+	if (mknod(node, S_IFBLK | 0600, makedev(7, 250))) {
+		cli_rm_bus(bus);
+		SKIP(return, "cannot mknod a block device node here");
+	}
+
+	/* map writes one add line and prints the node of the matching device */
+	CLI(&self->r, "map", "--segment", "s1", "--port", "3", "--queues", "2", "--depth", "8",
+	    "--recovery-window", "0", "vol0");
+	EXPECT_EQ(0, self->r.status);
+	EXPECT_OUT(&self->r, node);
+	cli_get(bus, "add", buf, sizeof(buf));
+	EXPECT_STREQ("segment=s1 port=3 target=vol0 queues=2 depth=8 recovery_window=0", buf);
+
+	/* last_added names another device: found by its attributes instead */
+	cli_put(bus, "last_added", "7\n");
+	cli_put(bus, "add", "");
+	CLI(&self->r, "map", "--segment", "s1", "--port", "3", "vol0");
+	EXPECT_EQ(0, self->r.status);
+	EXPECT_OUT(&self->r, node);
+	cli_get(bus, "add", buf, sizeof(buf));
+	EXPECT_STREQ("segment=s1 port=3 target=vol0", buf);
+
+	/* added, but no device matches: an error, not a wrong device */
+	CLI(&self->r, "map", "--segment", "s1", "--port", "4", "vol0");
+	EXPECT_EQ(1, self->r.status);
+	EXPECT_OUT(&self->r, "cannot be found");
+
+	CLI(&self->r, "devices");
+	EXPECT_EQ(0, self->r.status);
+	EXPECT_OUT(&self->r, "DEVICE");
+	EXPECT_OUT(&self->r, node);
+	EXPECT_OUT(&self->r, " s1 ");
+	EXPECT_OUT(&self->r, "4,5");
+	EXPECT_OUT(&self->r, "vol0");
+	EXPECT_OUT(&self->r, "2G");
+	EXPECT_OUT(&self->r, "running");
+
+	CLI(&self->r, "unmap", node);
+	EXPECT_EQ(0, self->r.status);
+	cli_get(bus, "remove", buf, sizeof(buf));
+	EXPECT_STREQ("3", buf);
+	cli_put(bus, "remove", "");
+	CLI(&self->r, "unmap", "--force", "xsegbd3");
+	EXPECT_EQ(0, self->r.status);
+	cli_get(bus, "remove", buf, sizeof(buf));
+	EXPECT_STREQ("3 force", buf);
+	CLI(&self->r, "unmap", "9");
+	EXPECT_EQ(1, self->r.status);
+	EXPECT_OUT(&self->r, "xsegbd9: no such device");
+
+	/* usage errors: exit 2, nothing written */
+	cli_put(bus, "add", "");
+	CLI(&self->r, "map", "--segment", "s1", "vol0");
+	EXPECT_EQ(2, self->r.status);
+	EXPECT_OUT(&self->r, "missing --port");
+	CLI(&self->r, "map", "--segment", "s1", "--port", "3", "a/b");
+	EXPECT_EQ(2, self->r.status);
+	CLI(&self->r, "map", "--segment", "s1", "--port", "3", "--queues", "0", "v");
+	EXPECT_EQ(2, self->r.status);
+	CLI(&self->r, "map", "--segment", "s 1", "--port", "3", "v");
+	EXPECT_EQ(2, self->r.status);
+	CLI(&self->r, "map", "--port", "3", "v");
+	EXPECT_EQ(2, self->r.status);
+	CLI(&self->r, "unmap", "sda");
+	EXPECT_EQ(2, self->r.status);
+	CLI(&self->r, "unmap", "/dev/null");	/* not a block device: by name */
+	EXPECT_EQ(2, self->r.status);
+	CLI(&self->r, "unmap");
+	EXPECT_EQ(2, self->r.status);
+	CLI(&self->r, "devices", "extra");
+	EXPECT_EQ(2, self->r.status);
+	cli_get(bus, "add", buf, sizeof(buf));
+	EXPECT_STREQ("", buf);
+
+	/* xsegbd not loaded */
+	cli_rm_bus(bus);
+	setenv("XSEG_XSEGBD_SYSFS", bus, 1);
+	CLI(&self->r, "devices");
+	EXPECT_EQ(1, self->r.status);
+	EXPECT_OUT(&self->r, "xsegbd is not loaded");
+	CLI(&self->r, "map", "--segment", "s1", "--port", "3", "vol0");
+	EXPECT_EQ(1, self->r.status);
+	EXPECT_OUT(&self->r, "xsegbd is not loaded");
+	unsetenv("XSEG_XSEGBD_SYSFS");
 }
 
 TEST_HARNESS_MAIN
