@@ -28,7 +28,9 @@ note_problem() {
 
 add_counts() {	# add_counts LABEL LOGFILE: take the runner's summary line
 	local line
-	line=$(grep -E "^# $1: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped" "$2" | tail -n 1)
+	# the label is literal (kernel versions hold '+' and '.')
+	line=$(grep -F "# $1: " "$2" | grep -E "^# [^ ]+: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped" |
+		grep -F "# $1: " | tail -n 1)
 	if [ -z "$line" ]; then
 		return 1
 	fi
