@@ -112,6 +112,10 @@ if [ "${NATIVE:-1}" != 0 ]; then
 		add_counts asan "$log" || { note_problem "ASan runner gave no summary"; fail=$((fail + 1)); }
 	fi
 
+	echo "# == the core's unit tests under valgrind"
+	tools/testing/runner --label valgrind tools/testing/valgrind.sh | tee "$log"
+	add_counts valgrind "$log" || { note_problem "valgrind runner gave no summary"; fail=$((fail + 1)); }
+
 	echo "# == line coverage of the core by the unit tests (gcov, >= 85%)"
 	tools/testing/runner --label coverage tools/testing/coverage.sh | tee "$log"
 	add_counts coverage "$log" || { note_problem "coverage runner gave no summary"; fail=$((fail + 1)); }
