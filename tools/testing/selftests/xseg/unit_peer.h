@@ -67,7 +67,7 @@ static inline int pc_find(struct pc *pc, const char *name)
 	if (!slash)
 		return -1;
 	*slash = '\0';
-	for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+	for (i = 0; i < XSEG_ARRAY_SIZE(rel); i++) {
 		snprintf(pc->bin, sizeof(pc->bin), "%s%s%s", exe, rel[i], name);
 		if (!access(pc->bin, X_OK))
 			return 0;
@@ -184,6 +184,9 @@ static inline int pc_run_raw(struct pc *pc, const char *const *args)
 	pc_read_log(pc);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
+
+/* pc_run_raw() with the arguments listed */
+#define PC_RUN(pc, ...)	pc_run_raw((pc), (const char *const[]){ __VA_ARGS__, NULL })
 
 /* Waits until the peer process pid owns port; 0, or -1 after timeout_ms or if it died. */
 static inline int pc_wait_bound(struct pc *pc, pid_t pid, __u32 port, unsigned int timeout_ms)
@@ -482,7 +485,9 @@ static inline int pc_random_rw(struct pc *pc, const char *target, __u8 *shadow, 
 		done++;
 	}
 	/* read everything back, qd slots at a time */
-	sent = done = inflight = 0;
+	sent = 0;
+	done = 0;
+	inflight = 0;
 	while (done < nslots) {
 		while (inflight < qd && sent < nslots) {
 			struct pc_io io = { XSEG_OP_READ, 0, (__u64)sent * PC_SLOT, PC_SLOT,
@@ -520,6 +525,15 @@ out:
 	return ret;
 }
 
+/* A target name of 265 bytes: longer than XSEG_BLK_TARGET_MAX. */
+static inline const char *pc_long_name(void)
+{
+	static char name[XSEG_BLK_TARGET_MAX + 11];
+
+	memset(name, 'a', sizeof(name) - 1);
+	return name;
+}
+
 /*
  * Invalid requests and the answers blk.h asks for; each followed by nothing else, then a
  * valid request must still succeed.  Returns the index of the first case that got another
@@ -527,11 +541,7 @@ out:
  */
 static inline int pc_bad_requests(struct pc *pc, const char *target, __u64 size, int *gotp)
 {
-	static const char long_name[] =
-		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";	/* 265 bytes */
+	const char *long_name = pc_long_name();
 	const struct pc_io cases[] = {
 		{ 99, 0, 0, 512, 512, target, ~0U, 0 },			/* unknown op */
 		{ XSEG_OP_NONE, 0, 0, 0, 0, target, ~0U, 0 },		/* op NONE */
@@ -560,7 +570,7 @@ static inline int pc_bad_requests(struct pc *pc, const char *target, __u64 size,
 	unsigned int i;
 	int result;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < XSEG_ARRAY_SIZE(cases); i++) {
 		if (pc_do(pc, &cases[i], NULL, NULL, &result, NULL))
 			result = 10000;
 		if (result != -EINVAL) {
