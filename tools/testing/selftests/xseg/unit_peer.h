@@ -5,6 +5,9 @@
  * block protocol (<uapi/xseg/blk.h>) to it from port PC_CLIENT_PORT.
  *
  * Include after kselftest_harness.h; functions taking _metadata use the harness asserts.
+ *
+ * $XSEG_PEER_SEGTYPE=segdev runs the same tests on a segdev segment (peers_segdev.sh, in the
+ * VM); the default is posix.
  */
 #ifndef _XSEG_UNIT_PEER_H
 #define _XSEG_UNIT_PEER_H
@@ -18,6 +21,7 @@
 
 #include <uapi/xseg/blk.h>
 #include <xseg/inspect.h>
+#include <xseg/segdev_user.h>
 #include <xseg/signal_user.h>
 
 #define PC_CLIENT_PORT	0
@@ -37,6 +41,19 @@ struct pc {
 	int status;		/* exit status of the last peer, 128 + signal if killed */
 	unsigned long replies;
 };
+
+/* The segment type under test: "posix" (default) or "segdev" ($XSEG_PEER_SEGTYPE). */
+static inline const char *pc_type(void)
+{
+	const char *t = getenv("XSEG_PEER_SEGTYPE");
+
+	return t && !strcmp(t, "segdev") ? "segdev" : "posix";
+}
+
+static inline const struct xseg_backend_ops *pc_backend(void)
+{
+	return strcmp(pc_type(), "segdev") ? &xseg_posix_backend : &xseg_segdev_backend;
+}
 
 static inline __u64 pc_now_ns(void)
 {
@@ -90,8 +107,8 @@ static inline int pc_init(struct pc *pc, const char *what, const char *sigtype)
 	cfg.nr_requests = 512;
 	cfg.nr_sds = 8;
 	cfg.heap_size = 32ULL << 20;
-	xseg_destroy(&xseg_posix_backend, pc->seg);
-	ret = xseg_create(&xseg_posix_backend, pc->seg, &cfg, &pc->x);
+	xseg_destroy(pc_backend(), pc->seg);
+	ret = xseg_create(pc_backend(), pc->seg, &cfg, &pc->x);
 	if (ret)
 		return ret;
 	ret = xseg_local_signal_init(pc->x, sigtype);
@@ -128,7 +145,7 @@ static inline pid_t pc_spawn(struct pc *pc, const char *const *args)
 	snprintf(port, sizeof(port), "%d", PC_PEER_PORT);
 	argv[i++] = pc->bin;
 	argv[i++] = "--type";
-	argv[i++] = "posix";
+	argv[i++] = pc_type();
 	argv[i++] = "--segment";
 	argv[i++] = pc->seg;
 	argv[i++] = "--port";
@@ -246,7 +263,7 @@ static inline void pc_fini(struct pc *pc)
 		xseg_leave(pc->x);
 		pc->x = NULL;
 	}
-	xseg_destroy(&xseg_posix_backend, pc->seg);
+	xseg_destroy(pc_backend(), pc->seg);
 	unlink(pc->logpath);
 }
 
@@ -704,7 +721,7 @@ static inline void pc_dead_holder_test(struct __test_metadata *_metadata, struct
 		struct xseg *x;
 		unsigned int k = 0;
 
-		if (xseg_join(&xseg_posix_backend, pc->seg, &x) ||
+		if (xseg_join(pc_backend(), pc->seg, &x) ||
 		    xseg_bind_port(x, PC_PEER_PORT, NULL) != PC_PEER_PORT)
 			_exit(1);
 		while (k < held)

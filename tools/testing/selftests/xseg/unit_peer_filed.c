@@ -329,7 +329,7 @@ TEST_F(filed, command_line)
 	EXPECT_NE(NULL, strstr(pc->log, "--dir is required"));
 	EXPECT_EQ(2, PC_RUN(pc, "--segment", "x", "--port", "1",
 			    "--dir", self->dir, "--size", "12x"));
-	EXPECT_EQ(1, PC_RUN(pc, "--type", "posix", "--segment", pc->seg, "--port", "5", "--dir",
+	EXPECT_EQ(1, PC_RUN(pc, "--type", pc_type(), "--segment", pc->seg, "--port", "5", "--dir",
 			    "/nonexistent/dir"));
 	EXPECT_NE(NULL, strstr(pc->log, "/nonexistent/dir")) TH_LOG("%s", pc->log);
 }

@@ -249,10 +249,10 @@ TEST_F(memd, command_line)
 	EXPECT_EQ(2, PC_RUN(pc, "--segment", "x", "--port", "1", "--size", "1M", "--type", "nfs"));
 	EXPECT_EQ(2, PC_RUN(pc, "--segment", "x", "--port", "1", "--size", "1M", "--threads", "2"));
 	EXPECT_EQ(2, PC_RUN(pc, "--segment", "x", "--port", "1", "--size", "1M", "extra"));
-	EXPECT_EQ(1, PC_RUN(pc, "--type", "posix", "--segment", "xseg-unit-no-such-seg",
+	EXPECT_EQ(1, PC_RUN(pc, "--type", pc_type(), "--segment", "xseg-unit-no-such-seg",
 			    "--port", "1", "--size", "1M"));
 	EXPECT_NE(NULL, strstr(pc->log, "no such segment")) TH_LOG("%s", pc->log);
-	EXPECT_EQ(1, PC_RUN(pc, "--type", "posix", "--segment",
+	EXPECT_EQ(1, PC_RUN(pc, "--type", pc_type(), "--segment",
 			    pc->seg, "--port", "100", "--size", "1M"));
 	EXPECT_NE(NULL, strstr(pc->log, "no port 100")) TH_LOG("%s", pc->log);
 }
@@ -261,7 +261,7 @@ TEST_F(memd, command_line)
 TEST_F(memd, two_ports_two_threads)
 {
 	struct pc *pc = &self->pc;
-	const char *const args[] = { "--type", "posix", "--segment", pc->seg, "--port", "3-4",
+	const char *const args[] = { "--type", pc_type(), "--segment", pc->seg, "--port", "3-4",
 				     "--size", "1M", "--threads", "2", NULL };
 	const char *argv[16];
 	struct xseg_request *req;
@@ -347,6 +347,8 @@ TEST(memd_null_throughput)
 	pc.pid = -1;
 	if (pc_find(&pc, "xseg-memd"))
 		SKIP(return, "xseg-memd is not built (make user)");
+	if (strcmp(pc_type(), "posix"))
+		SKIP(return, "a native figure: posix segments only");
 	ASSERT_EQ(0, pc_init(&pc, "bench", XSEG_SIGNAL_FUTEX));
 	pid = pc_spawn(&pc, bench_args);
 	ASSERT_LT(0, pid);
