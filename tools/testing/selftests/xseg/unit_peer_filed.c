@@ -154,6 +154,12 @@ TEST_F(filed, random_rw_qd32)
 		EXPECT_EQ(0, memcmp(f, self->shadow, FILED_SIZE));
 		free(f);
 	}
+	/* which buffers io_uring got: registered over the segment heap, or plain */
+	{
+		const char *s = strstr(pc_read_log(&self->pc), "target(s), ");
+
+		TH_LOG("%s segment: %.60s", pc_type(), s ? s + 11 : "?");
+	}
 }
 
 TEST_F(filed, direct_io)
