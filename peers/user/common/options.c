@@ -158,11 +158,12 @@ int peer_parse_u32(const char *s, __u32 min, __u32 max, __u32 *valp)
 /* "P" or "P-Q" */
 static int peer_parse_ports(struct peer *p, const char *s)
 {
+	size_t len = strlen(s);
 	char buf[32], *dash;
 
-	if (strlen(s) >= sizeof(buf))
+	if (len >= sizeof(buf))
 		return -EINVAL;
-	strcpy(buf, s);
+	memcpy(buf, s, len + 1);
 	dash = strchr(buf, '-');
 	if (dash)
 		*dash++ = '\0';

@@ -24,6 +24,7 @@
 #include <uapi/xseg/blk.h>
 #include <xseg/xseg.h>
 
+/* the kernel's spelling, as in xseg_cli.h (checkpatch flags the definition itself) */
 #ifndef __printf
 #define __printf(a, b)		__attribute__((format(printf, a, b)))
 #endif

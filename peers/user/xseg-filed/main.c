@@ -43,9 +43,9 @@ enum {
 };
 
 #define FILED_RING_ENTRIES	(2 * PEER_THREAD_DEPTH)
-#define FILED_BUF_CHUNK		(1ULL << 30)	/* io_uring's limit per registered buffer */
+#define FILED_BUF_CHUNK		(1024ULL * 1024 * 1024)	/* io_uring's limit per registered buffer */
 #define FILED_MAX_BUFS		64
-#define FILED_ZERO_BUF		(1U << 20)
+#define FILED_ZERO_BUF		(1024U * 1024)
 
 /* Request stages (struct peer_req.stage). */
 enum {

@@ -193,7 +193,7 @@ static void memd_stats(struct peer *p, FILE *f)
 static const struct peer_backend memd_backend = {
 	.name = "xseg-memd",
 	.synopsis = "--size SIZE [--null]",
-	.help = "  --size SIZE              bytes per target (suffixes K, M, G, T; a multiple of 512)\n"
+	.help = "  --size SIZE              bytes per target (K, M, G, T; a multiple of 512)\n"
 		"  --null                   complete reads and writes without touching data\n",
 	.opts = memd_opts,
 	.parse_opt = memd_parse_opt,

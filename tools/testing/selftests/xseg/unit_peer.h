@@ -5,6 +5,9 @@
  * block protocol (<uapi/xseg/blk.h>) to it from port PC_CLIENT_PORT.
  *
  * Include after kselftest_harness.h; functions taking _metadata use the harness asserts.
+ *
+ * $XSEG_PEER_SEGTYPE=segdev runs the same tests on a segdev segment (peers_segdev.sh, in the
+ * VM); the default is posix.
  */
 #ifndef _XSEG_UNIT_PEER_H
 #define _XSEG_UNIT_PEER_H
@@ -18,6 +21,7 @@
 
 #include <uapi/xseg/blk.h>
 #include <xseg/inspect.h>
+#include <xseg/segdev_user.h>
 #include <xseg/signal_user.h>
 
 #define PC_CLIENT_PORT	0
@@ -37,6 +41,19 @@ struct pc {
 	int status;		/* exit status of the last peer, 128 + signal if killed */
 	unsigned long replies;
 };
+
+/* The segment type under test: "posix" (default) or "segdev" ($XSEG_PEER_SEGTYPE). */
+static inline const char *pc_type(void)
+{
+	const char *t = getenv("XSEG_PEER_SEGTYPE");
+
+	return t && !strcmp(t, "segdev") ? "segdev" : "posix";
+}
+
+static inline const struct xseg_backend_ops *pc_backend(void)
+{
+	return strcmp(pc_type(), "segdev") ? &xseg_posix_backend : &xseg_segdev_backend;
+}
 
 static inline __u64 pc_now_ns(void)
 {
@@ -67,7 +84,7 @@ static inline int pc_find(struct pc *pc, const char *name)
 	if (!slash)
 		return -1;
 	*slash = '\0';
-	for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+	for (i = 0; i < XSEG_ARRAY_SIZE(rel); i++) {
 		snprintf(pc->bin, sizeof(pc->bin), "%s%s%s", exe, rel[i], name);
 		if (!access(pc->bin, X_OK))
 			return 0;
@@ -90,8 +107,8 @@ static inline int pc_init(struct pc *pc, const char *what, const char *sigtype)
 	cfg.nr_requests = 512;
 	cfg.nr_sds = 8;
 	cfg.heap_size = 32ULL << 20;
-	xseg_destroy(&xseg_posix_backend, pc->seg);
-	ret = xseg_create(&xseg_posix_backend, pc->seg, &cfg, &pc->x);
+	xseg_destroy(pc_backend(), pc->seg);
+	ret = xseg_create(pc_backend(), pc->seg, &cfg, &pc->x);
 	if (ret)
 		return ret;
 	ret = xseg_local_signal_init(pc->x, sigtype);
@@ -128,7 +145,7 @@ static inline pid_t pc_spawn(struct pc *pc, const char *const *args)
 	snprintf(port, sizeof(port), "%d", PC_PEER_PORT);
 	argv[i++] = pc->bin;
 	argv[i++] = "--type";
-	argv[i++] = "posix";
+	argv[i++] = pc_type();
 	argv[i++] = "--segment";
 	argv[i++] = pc->seg;
 	argv[i++] = "--port";
@@ -184,6 +201,9 @@ static inline int pc_run_raw(struct pc *pc, const char *const *args)
 	pc_read_log(pc);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
+
+/* pc_run_raw() with the arguments listed */
+#define PC_RUN(pc, ...)	pc_run_raw((pc), (const char *const[]){ __VA_ARGS__, NULL })
 
 /* Waits until the peer process pid owns port; 0, or -1 after timeout_ms or if it died. */
 static inline int pc_wait_bound(struct pc *pc, pid_t pid, __u32 port, unsigned int timeout_ms)
@@ -243,7 +263,7 @@ static inline void pc_fini(struct pc *pc)
 		xseg_leave(pc->x);
 		pc->x = NULL;
 	}
-	xseg_destroy(&xseg_posix_backend, pc->seg);
+	xseg_destroy(pc_backend(), pc->seg);
 	unlink(pc->logpath);
 }
 
@@ -482,7 +502,9 @@ static inline int pc_random_rw(struct pc *pc, const char *target, __u8 *shadow, 
 		done++;
 	}
 	/* read everything back, qd slots at a time */
-	sent = done = inflight = 0;
+	sent = 0;
+	done = 0;
+	inflight = 0;
 	while (done < nslots) {
 		while (inflight < qd && sent < nslots) {
 			struct pc_io io = { XSEG_OP_READ, 0, (__u64)sent * PC_SLOT, PC_SLOT,
@@ -520,6 +542,15 @@ out:
 	return ret;
 }
 
+/* A target name of 265 bytes: longer than XSEG_BLK_TARGET_MAX. */
+static inline const char *pc_long_name(void)
+{
+	static char name[XSEG_BLK_TARGET_MAX + 11];
+
+	memset(name, 'a', sizeof(name) - 1);
+	return name;
+}
+
 /*
  * Invalid requests and the answers blk.h asks for; each followed by nothing else, then a
  * valid request must still succeed.  Returns the index of the first case that got another
@@ -527,11 +558,7 @@ out:
  */
 static inline int pc_bad_requests(struct pc *pc, const char *target, __u64 size, int *gotp)
 {
-	static const char long_name[] =
-		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";	/* 265 bytes */
+	const char *long_name = pc_long_name();
 	const struct pc_io cases[] = {
 		{ 99, 0, 0, 512, 512, target, ~0U, 0 },			/* unknown op */
 		{ XSEG_OP_NONE, 0, 0, 0, 0, target, ~0U, 0 },		/* op NONE */
@@ -560,7 +587,7 @@ static inline int pc_bad_requests(struct pc *pc, const char *target, __u64 size,
 	unsigned int i;
 	int result;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < XSEG_ARRAY_SIZE(cases); i++) {
 		if (pc_do(pc, &cases[i], NULL, NULL, &result, NULL))
 			result = 10000;
 		if (result != -EINVAL) {
@@ -694,7 +721,7 @@ static inline void pc_dead_holder_test(struct __test_metadata *_metadata, struct
 		struct xseg *x;
 		unsigned int k = 0;
 
-		if (xseg_join(&xseg_posix_backend, pc->seg, &x) ||
+		if (xseg_join(pc_backend(), pc->seg, &x) ||
 		    xseg_bind_port(x, PC_PEER_PORT, NULL) != PC_PEER_PORT)
 			_exit(1);
 		while (k < held)

@@ -65,7 +65,7 @@ FIXTURE_TEARDOWN(filed)
 static void filed_start(struct __test_metadata *_metadata, struct pc *pc, const char *dir,
 			const char *a1, const char *a2, const char *a3)
 {
-	const char *args[] = { "--dir", dir, a1, a2, a3, NULL };
+	const char *const args[] = { "--dir", dir, a1, a2, a3, NULL };
 	pid_t pid = pc_spawn(pc, args);
 
 	ASSERT_LT(0, pid);
@@ -153,6 +153,12 @@ TEST_F(filed, random_rw_qd32)
 		EXPECT_EQ(0, file_pread(self->dir, TGT, f, FILED_SIZE, 0));
 		EXPECT_EQ(0, memcmp(f, self->shadow, FILED_SIZE));
 		free(f);
+	}
+	/* which buffers io_uring got: registered over the segment heap, or plain */
+	{
+		const char *s = strstr(pc_read_log(&self->pc), "target(s), ");
+
+		TH_LOG("%s segment: %.60s", pc_type(), s ? s + 11 : "?");
 	}
 }
 
@@ -320,19 +326,17 @@ TEST_F(filed, command_line)
 {
 	struct pc *pc = &self->pc;
 
-	EXPECT_EQ(0, pc_run_raw(pc, (const char *const[]){ "--help", NULL }));
+	EXPECT_EQ(0, PC_RUN(pc, "--help"));
 	EXPECT_NE(NULL, strstr(pc->log, "usage: xseg-filed"));
 	EXPECT_NE(NULL, strstr(pc->log, "--direct"));
-	EXPECT_EQ(2, pc_run_raw(pc, (const char *const[]){ "-x", NULL }));
+	EXPECT_EQ(2, PC_RUN(pc, "-x"));
 	EXPECT_NE(NULL, strstr(pc->log, "usage:"));
-	EXPECT_EQ(2, pc_run_raw(pc, (const char *const[]){ "--segment", "x", "--port", "1",
-						   NULL }));
+	EXPECT_EQ(2, PC_RUN(pc, "--segment", "x", "--port", "1"));
 	EXPECT_NE(NULL, strstr(pc->log, "--dir is required"));
-	EXPECT_EQ(2, pc_run_raw(pc, (const char *const[]){ "--segment", "x", "--port", "1",
-						   "--dir", self->dir, "--size", "12x", NULL }));
-	EXPECT_EQ(1, pc_run_raw(pc, (const char *const[]){ "--type", "posix", "--segment",
-						   pc->seg, "--port", "5", "--dir",
-						   "/nonexistent/dir", NULL }));
+	EXPECT_EQ(2, PC_RUN(pc, "--segment", "x", "--port", "1",
+			    "--dir", self->dir, "--size", "12x"));
+	EXPECT_EQ(1, PC_RUN(pc, "--type", pc_type(), "--segment", pc->seg, "--port", "5", "--dir",
+			    "/nonexistent/dir"));
 	EXPECT_NE(NULL, strstr(pc->log, "/nonexistent/dir")) TH_LOG("%s", pc->log);
 }
 

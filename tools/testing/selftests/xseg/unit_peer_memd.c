@@ -40,7 +40,7 @@ FIXTURE_TEARDOWN(memd)
 
 static void memd_start(struct __test_metadata *_metadata, struct pc *pc, const char *extra)
 {
-	const char *args[] = { "--size", MEMD_SIZE_ARG, extra, NULL };
+	const char *const args[] = { "--size", MEMD_SIZE_ARG, extra, NULL };
 	pid_t pid = pc_spawn(pc, args);
 
 	ASSERT_LT(0, pid);
@@ -234,34 +234,26 @@ TEST_F(memd, command_line)
 {
 	struct pc *pc = &self->pc;
 
-	EXPECT_EQ(0, pc_run_raw(pc, (const char *const[]){ "--help", NULL }));
+	EXPECT_EQ(0, PC_RUN(pc, "--help"));
 	EXPECT_NE(NULL, strstr(pc->log, "usage: xseg-memd"));
 	EXPECT_NE(NULL, strstr(pc->log, "--null"));
-	EXPECT_EQ(0, pc_run_raw(pc, (const char *const[]){ "--version", NULL }));
-	EXPECT_EQ(2, pc_run_raw(pc, (const char *const[]){ "--bogus", NULL }));
+	EXPECT_EQ(0, PC_RUN(pc, "--version"));
+	EXPECT_EQ(2, PC_RUN(pc, "--bogus"));
 	EXPECT_NE(NULL, strstr(pc->log, "usage:"));
-	EXPECT_EQ(2, pc_run_raw(pc, (const char *const[]){ "--segment", "x", "--port", "1",
-						   NULL }));
+	EXPECT_EQ(2, PC_RUN(pc, "--segment", "x", "--port", "1"));
 	EXPECT_NE(NULL, strstr(pc->log, "--size is required"));
-	EXPECT_EQ(2, pc_run_raw(pc, (const char *const[]){ "--segment", "x", "--port", "1",
-						   "--size", "1000", NULL }));
-	EXPECT_EQ(2, pc_run_raw(pc, (const char *const[]){ "--segment", "x", "--port", "z",
-						   "--size", "1M", NULL }));
-	EXPECT_EQ(2, pc_run_raw(pc, (const char *const[]){ "--segment", "x", "--port", "1",
-						   "--size", "1M", "--signal", "smoke", NULL }));
-	EXPECT_EQ(2, pc_run_raw(pc, (const char *const[]){ "--segment", "x", "--port", "1",
-						   "--size", "1M", "--type", "nfs", NULL }));
-	EXPECT_EQ(2, pc_run_raw(pc, (const char *const[]){ "--segment", "x", "--port", "1",
-						   "--size", "1M", "--threads", "2", NULL }));
-	EXPECT_EQ(2, pc_run_raw(pc, (const char *const[]){ "--segment", "x", "--port", "1",
-						   "--size", "1M", "extra", NULL }));
-	EXPECT_EQ(1, pc_run_raw(pc, (const char *const[]){ "--type", "posix", "--segment",
-						   "xseg-unit-no-such-seg", "--port", "1",
-						   "--size", "1M", NULL }));
+	EXPECT_EQ(2, PC_RUN(pc, "--segment", "x", "--port", "1", "--size", "1000"));
+	EXPECT_EQ(2, PC_RUN(pc, "--segment", "x", "--port", "z", "--size", "1M"));
+	EXPECT_EQ(2, PC_RUN(pc, "--segment", "x", "--port", "1",
+			    "--size", "1M", "--signal", "smoke"));
+	EXPECT_EQ(2, PC_RUN(pc, "--segment", "x", "--port", "1", "--size", "1M", "--type", "nfs"));
+	EXPECT_EQ(2, PC_RUN(pc, "--segment", "x", "--port", "1", "--size", "1M", "--threads", "2"));
+	EXPECT_EQ(2, PC_RUN(pc, "--segment", "x", "--port", "1", "--size", "1M", "extra"));
+	EXPECT_EQ(1, PC_RUN(pc, "--type", pc_type(), "--segment", "xseg-unit-no-such-seg",
+			    "--port", "1", "--size", "1M"));
 	EXPECT_NE(NULL, strstr(pc->log, "no such segment")) TH_LOG("%s", pc->log);
-	EXPECT_EQ(1, pc_run_raw(pc, (const char *const[]){ "--type", "posix", "--segment",
-						   pc->seg, "--port", "100", "--size", "1M",
-						   NULL }));
+	EXPECT_EQ(1, PC_RUN(pc, "--type", pc_type(), "--segment",
+			    pc->seg, "--port", "100", "--size", "1M"));
 	EXPECT_NE(NULL, strstr(pc->log, "no port 100")) TH_LOG("%s", pc->log);
 }
 
@@ -269,7 +261,7 @@ TEST_F(memd, command_line)
 TEST_F(memd, two_ports_two_threads)
 {
 	struct pc *pc = &self->pc;
-	const char *const args[] = { "--type", "posix", "--segment", pc->seg, "--port", "3-4",
+	const char *const args[] = { "--type", pc_type(), "--segment", pc->seg, "--port", "3-4",
 				     "--size", "1M", "--threads", "2", NULL };
 	const char *argv[16];
 	struct xseg_request *req;
@@ -345,6 +337,8 @@ static double bench(struct __test_metadata *_metadata, struct pc *pc, unsigned i
 
 TEST(memd_null_throughput)
 {
+	static const char *const bench_args[] = { "--size", "1G", "--null", "--signal", "futex",
+						  NULL };
 	struct pc pc;
 	double qd1, qd32;
 	pid_t pid;
@@ -353,9 +347,10 @@ TEST(memd_null_throughput)
 	pc.pid = -1;
 	if (pc_find(&pc, "xseg-memd"))
 		SKIP(return, "xseg-memd is not built (make user)");
+	if (strcmp(pc_type(), "posix"))
+		SKIP(return, "a native figure: posix segments only");
 	ASSERT_EQ(0, pc_init(&pc, "bench", XSEG_SIGNAL_FUTEX));
-	pid = pc_spawn(&pc, (const char *const[]){ "--size", "1G", "--null", "--signal", "futex",
-						   NULL });
+	pid = pc_spawn(&pc, bench_args);
 	ASSERT_LT(0, pid);
 	ASSERT_EQ(0, pc_wait_bound(&pc, pid, PC_PEER_PORT, 10000));
 	bench(_metadata, &pc, 1, 2000);	/* warm up */
