@@ -20,6 +20,7 @@
 #include <linux/completion.h>
 #include <linux/device.h>
 #include <linux/mutex.h>
+#include <linux/sizes.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 
@@ -28,7 +29,7 @@
 #include <xseg/xseg_kernel.h>
 
 #define XSEGBD_MINORS		16	/* per device: the disk and 15 partitions */
-#define XSEGBD_MAX_IO		(1U << 20)	/* bytes per request, at most */
+#define XSEGBD_MAX_IO		SZ_1M		/* bytes per request, at most */
 #define XSEGBD_MAX_REISSUE	8	/* -EPIPE replies (server died) before giving up */
 #define XSEGBD_REPLY_BUDGET	128	/* replies handled per callback run */
 #define XSEGBD_INFO_MAX_WAIT	10	/* seconds an INFO waits at most */

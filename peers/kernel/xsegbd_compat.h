@@ -6,13 +6,17 @@
  *  - block_device_operations open/release take a block_device + fmode_t (6.1) or the
  *    gendisk + blk_mode_t (6.5+);
  *  - bus attribute callbacks take a const struct bus_type (6.4+).
+ *
+ * Each difference is detected by what came with it (the macros BLK_FEAT_WRITE_CACHE in 6.9
+ * and BLK_OPEN_READ in 6.5, the constness of struct device's bus in 6.4) rather than by
+ * version numbers, so that distribution kernels with backports build too.
  */
 #ifndef _XSEGBD_COMPAT_H
 #define _XSEGBD_COMPAT_H
 
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
-#include <linux/version.h>
+#include <linux/device.h>
 
 /* What xsegbd sets on its queue, whatever the kernel's way of setting it. */
 struct xsegbd_limits {
@@ -23,7 +27,7 @@ struct xsegbd_limits {
 	unsigned int max_write_zeroes_sectors;
 };
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+#ifdef BLK_FEAT_WRITE_CACHE
 static inline struct gendisk *xsegbd_alloc_disk(struct blk_mq_tag_set *set,
 						const struct xsegbd_limits *l, void *data)
 {
@@ -60,7 +64,7 @@ static inline struct gendisk *xsegbd_alloc_disk(struct blk_mq_tag_set *set,
 }
 #endif
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#ifdef BLK_OPEN_READ
 #define XSEGBD_OPEN_ARGS	struct gendisk *disk, blk_mode_t mode
 #define XSEGBD_OPEN_DISK	disk
 #define XSEGBD_RELEASE_ARGS	struct gendisk *disk
@@ -70,10 +74,7 @@ static inline struct gendisk *xsegbd_alloc_disk(struct blk_mq_tag_set *set,
 #define XSEGBD_RELEASE_ARGS	struct gendisk *disk, fmode_t mode
 #endif
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
-#define XSEGBD_BUS_TYPE		const struct bus_type
-#else
-#define XSEGBD_BUS_TYPE		struct bus_type
-#endif
+/* the bus type as struct device points at it: const from 6.4, writable before */
+#define XSEGBD_BUS_TYPE		typeof(*((struct device *)NULL)->bus)
 
 #endif /* _XSEGBD_COMPAT_H */

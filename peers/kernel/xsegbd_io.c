@@ -494,7 +494,7 @@ void xsegbd_reply_callback(void *priv)
 		if (ret == -EAGAIN)
 			break;
 		if (ret) {
-			/* refused by the core, or a request with a path left: not a reply of ours */
+			/* refused by the core, or a request with a path left: not our reply */
 			atomic64_inc(&dev->stats.bogus);
 			continue;
 		}
@@ -567,11 +567,11 @@ int xsegbd_info(struct xsegbd_dev *dev)
 		u64 size = dev->info.size;
 		u32 bs = dev->info.block_size;
 
-		if (bs < 512 || bs > 4096 || !is_power_of_2(bs) || !size || size % bs)
+		if (bs < 512 || bs > 4096 || !is_power_of_2(bs) || !size || size % bs) {
 			ret = -EIO;
-		else if (dev->disk && dev->block_size && bs != dev->block_size)
+		} else if (dev->disk && dev->block_size && bs != dev->block_size) {
 			ret = -EIO;	/* the logical block size of a live disk cannot change */
-		else {
+		} else {
 			dev->size = size;
 			dev->block_size = bs;
 		}

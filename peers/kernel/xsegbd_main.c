@@ -60,7 +60,7 @@ static DEFINE_IDA(xsegbd_ida);
 static int xsegbd_last_added = -1;
 static int xsegbd_major;
 static struct device *xsegbd_root;
-static struct bus_type xsegbd_bus;
+static XSEGBD_BUS_TYPE xsegbd_bus;
 
 static struct xsegbd_dev *to_xsegbd(struct device *d)
 {
@@ -648,7 +648,7 @@ static struct attribute *xsegbd_bus_attrs[] = {
 };
 ATTRIBUTE_GROUPS(xsegbd_bus);
 
-static struct bus_type xsegbd_bus = {
+static XSEGBD_BUS_TYPE xsegbd_bus = {
 	.name = "xsegbd",
 	.bus_groups = xsegbd_bus_groups,
 };

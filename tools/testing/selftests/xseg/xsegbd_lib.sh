@@ -11,7 +11,8 @@
 #                   its port is bound (default: xsegbd_test serve, this directory's server)
 #
 #   xsegbd_setup                      load segdev, xseg, xsegbd; create the segment
-#   xsegbd_server_start PORT [EXTRA]  start a server on PORT (pid in XSEGBD_SRV_PID[PORT])
+#   xsegbd_server_start PORT [EXTRA]  start a server on PORT (pid in $XSEGBD_STORE/server-PORT.pid,
+#                                     so that subshells (ksft_test) can start and kill them)
 #   xsegbd_server_kill PORT [SIG]     kill it (default SIGKILL) and reap it
 #   xsegbd_add "key=value..."         add a device; prints its number (cleanup removes
 #                                     every device on XSEGBD_SEG)
@@ -25,7 +26,6 @@ XSEGBD_SEG_SIZE=${XSEGBD_SEG_SIZE:-160M}
 XSEGBD_SIZE=${XSEGBD_SIZE:-$((64 << 20))}
 XSEGBD_BUS=/sys/bus/xsegbd
 XSEGBD_STORE=
-declare -A XSEGBD_SRV_PID
 
 xsegbd_setup() {
 	xseg_need_root
@@ -52,10 +52,10 @@ xsegbd_server_start() {
 	# shellcheck disable=SC2086 # XSEGBD_SERVER is a command line
 	$XSEGBD_SERVER --segment "$XSEGBD_SEG" --port "$port" --store "$XSEGBD_STORE" \
 		--size "$XSEGBD_SIZE" "$@" >> "$log" 2>&1 &
-	XSEGBD_SRV_PID[$port]=$!
+	echo $! > "$XSEGBD_STORE/server-$port.pid"
 	for i in $(seq 100); do
 		grep -q serving "$log" && return 0
-		kill -0 "${XSEGBD_SRV_PID[$port]}" 2> /dev/null || break
+		kill -0 "$(cat "$XSEGBD_STORE/server-$port.pid")" 2> /dev/null || break
 		sleep 0.1
 	done
 	echo "server on port $port did not start:"
@@ -64,12 +64,25 @@ xsegbd_server_start() {
 }
 
 xsegbd_server_kill() {
-	local port=$1 sig=${2:-KILL} pid=${XSEGBD_SRV_PID[$1]}
-	[ -n "$pid" ] || return 0
+	local port=$1 sig=${2:-KILL} pidf=$XSEGBD_STORE/server-$1.pid pid
+	[ -e "$pidf" ] || return 0
+	pid=$(cat "$pidf")
+	rm -f "$pidf"
 	kill -"$sig" "$pid" 2> /dev/null
-	wait "$pid" 2> /dev/null
-	unset "XSEGBD_SRV_PID[$port]"
+	# the server may be an orphan by now (started in a subshell): a zombie counts as dead
+	for _ in $(seq 100); do
+		grep -q '^[^)]*) [^Z]' "/proc/$pid/stat" 2> /dev/null || return 0
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2> /dev/null
 	return 0
+}
+
+# Diagnostics of device N (after a failure).
+xsegbd_diag() {
+	echo "device $1: state $(xsegbd_attr "$1" state) stats $(xsegbd_attr "$1" stats)"
+	dmesg | tail -15
+	ps -eo pid,stat,wchan:30,comm | awk '$2 ~ /^D/'
 }
 
 xsegbd_add() {
@@ -108,8 +121,10 @@ xsegbd_cleanup() {
 		[ "$(cat "$d/segment" 2> /dev/null)" = "$XSEGBD_SEG" ] &&
 			echo "${d##*/} force" > "$XSEGBD_BUS/remove" 2> /dev/null
 	done
-	for p in "${!XSEGBD_SRV_PID[@]}"; do
-		xsegbd_server_kill "$p" TERM
+	for p in "$XSEGBD_STORE"/server-*.pid; do
+		[ -e "$p" ] || continue
+		p=${p##*/server-}
+		xsegbd_server_kill "${p%.pid}" TERM
 	done
 	"$XSEG_BIN/xseg" segment destroy --type segdev --force "$XSEGBD_SEG" > /dev/null 2>&1
 	[ -n "$XSEGBD_STORE" ] && rm -rf "$XSEGBD_STORE"
@@ -117,14 +132,15 @@ xsegbd_cleanup() {
 	return 0
 }
 
-# xsegbd_fio DEV NAME [fio options...]: random writes then verified reads (crc32c).
+# xsegbd_fio DEV NAME [fio options...]: random writes then verified reads (crc32c), killed
+# after XSEGBD_FIO_TIMEOUT seconds (150).
 xsegbd_fio() {
 	local dev=$1 name=$2
 	shift 2
-	fio --name="$name" --filename="$dev" --direct=1 --ioengine=libaio --rw=randwrite \
+	timeout -s KILL "${XSEGBD_FIO_TIMEOUT:-150}" fio --name="$name" --filename="$dev" --direct=1 --ioengine=libaio --rw=randwrite \
 		--bs=4k --size=16M --verify=crc32c --verify_fatal=1 --do_verify=1 \
 		--group_reporting --minimal "$@" > "$XSEGBD_STORE/fio-$name.out" 2>&1
 	local rc=$?
-	[ $rc = 0 ] || tail -20 "$XSEGBD_STORE/fio-$name.out"
+	[ $rc = 0 ] || { tail -20 "$XSEGBD_STORE/fio-$name.out"; echo "fio exit $rc"; }
 	return $rc
 }

@@ -26,6 +26,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -78,11 +79,11 @@ struct srv {
 	unsigned int nr_targets;
 };
 
-static volatile sig_atomic_t srv_stop;
+static atomic_bool srv_stop;	/* lock-free: set from the signal handler */
 
 static void srv_on_signal(int sig)
 {
-	srv_stop = 1;
+	atomic_store(&srv_stop, true);
 }
 
 /* Finds or opens the store file of a target; NULL on a bad name or error. */
@@ -273,7 +274,7 @@ static int srv_run(struct srv *s)
 	}
 	printf("serving %s port %u\n", s->segment, s->port);
 	fflush(stdout);
-	while (!srv_stop) {
+	while (!atomic_load(&srv_stop)) {
 		xseg_prepare_wait(sd);
 		for (n = 0; n < SRV_BATCH; n++) {
 			ret = xseg_accept(s->xseg, s->port, &req);
@@ -338,7 +339,7 @@ static int serve_main(int argc, char **argv)
 			s.die_after = strtoul(optarg, NULL, 0);
 			break;
 		case 'B':
-			for (i = 0; i < sizeof(srv_bogus_names) / sizeof(srv_bogus_names[0]); i++)
+			for (i = 0; i < ARRAY_SIZE(srv_bogus_names); i++)
 				if (!strcmp(optarg, srv_bogus_names[i]))
 					s.bogus = i;
 			if (!s.bogus) {
@@ -423,7 +424,7 @@ TEST_F(add, refuses_bad_lines)
 	char line[512];
 	unsigned int i;
 
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		snprintf(line, sizeof(line), bad[i], self->seg, self->port);
 		EXPECT_EQ(-EINVAL, sysfs_write("/sys/bus/xsegbd/add", line)) {
 			TH_LOG("line \"%s\"", line);

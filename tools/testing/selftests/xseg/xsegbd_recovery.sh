@@ -1,0 +1,77 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# xsegbd crash handling: the server dies mid-fio (killing itself on the Nth request, and
+# SIGKILLed from outside), the device goes "recovering", a server restarted on the same
+# port takes over and fio finishes with crc32c-verified data; a server that never comes
+# back makes pending and new I/O fail with EIO once the window is over, nothing is left in
+# D state, and the device is removed and the module unloaded cleanly.
+
+. "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/xsegbd_lib.sh"
+xsegbd_setup
+
+# crash_and_restart N HOW: fio on device N; the server dies (HOW: self or kill); restart.
+crash_and_restart() {
+	local n=$1 how=$2 fio_pid rc
+	xsegbd_fio "/dev/xsegbd$n" "crash-$how" --iodepth=16 --size=4M &
+	fio_pid=$!
+	if [ "$how" = kill ]; then
+		# kill it in the middle of the write phase: 400 I/Os after fio started
+		local done0 i
+		done0=$(awk '{print $2}' "$XSEGBD_BUS/devices/$n/stats")
+		for i in $(seq 600); do
+			set -- $(cat "$XSEGBD_BUS/devices/$n/stats")
+			[ $(($2 - done0)) -ge 200 ] && [ "$1" -ge 4 ] && break
+			sleep 0.05
+		done
+		echo "killing the server, in flight: $(awk '{print $1}' "$XSEGBD_BUS/devices/$n/stats")"
+		xsegbd_server_kill 1 KILL
+	fi
+	xsegbd_wait_state "$n" recovering 30 || { xsegbd_diag "$n"; wait "$fio_pid"; return 1; }
+	[ "$how" = self ] && xsegbd_server_kill 1 KILL	# forget the self-killed server
+	sleep 1
+	xsegbd_server_start 1 || { wait "$fio_pid"; return 1; }
+	xsegbd_wait_state "$n" running 10 || { xsegbd_diag "$n"; wait "$fio_pid"; return 1; }
+	wait "$fio_pid"
+	rc=$?
+	[ $rc = 0 ] || xsegbd_diag "$n"
+	echo "stats: $(xsegbd_attr "$n" stats)"
+	return $rc
+}
+
+ksft_test "server with --die-after 300 starts" xsegbd_server_start 1 --die-after 300 ||
+	ksft_finish
+n=$(xsegbd_add "segment=$XSEGBD_SEG port=1 target=crash queues=2 depth=16 timeout=5 recovery_window=30")
+ksft_test "add device $n" test -n "$n" || ksft_finish
+ksft_test "server dies on request 300, restarted: fio verified" crash_and_restart "$n" self
+ksft_test "server SIGKILLed mid-fio, restarted: fio verified" crash_and_restart "$n" kill
+ksft_test "no I/O error was reported" sh -c "set -- \$(cat $XSEGBD_BUS/devices/$n/stats); [ \$3 = 0 ]"
+ksft_test "whole-device verify after two crashes" xsegbd_fio "/dev/xsegbd$n" after \
+	--iodepth=8 --size=4M --offset=8M
+ksft_test "remove $n" xsegbd_remove "$n"
+
+# no server comes back: EIO once the window is over.  (Elapsed times are not asserted: under
+# TCG the guest's clocks drift apart; the kernel log shows the window being applied.)
+n=$(xsegbd_add "segment=$XSEGBD_SEG port=1 target=gone recovery_window=6 timeout=5")
+ksft_test "add device $n (window 6 s)" test -n "$n" || ksft_finish
+ksft_test "write before the crash" dd if=/dev/urandom of="/dev/xsegbd$n" bs=4k count=16 \
+	oflag=direct status=none
+xsegbd_server_kill 1 KILL
+dd if="/dev/xsegbd$n" of=/dev/null bs=4k count=1 skip=100 iflag=direct status=none \
+	2> "$XSEGBD_STORE/dd.err" &
+dd_pid=$!
+ksft_test "device fails once the window is over" xsegbd_wait_state "$n" failed 60
+ksft_test "it was recovering for 6 s first" sh -c \
+	"dmesg | grep -q 'xsegbd$n: server on port 1 .* is gone: recovering for 6 s' &&
+	 dmesg | grep -q 'xsegbd$n: no server on port 1 within 6 s: failing I/O'"
+wait "$dd_pid"
+rc=$?
+ksft_test "pending read failed (exit $rc) with EIO" sh -c \
+	"[ $rc != 0 ] && grep -qi 'input/output error' $XSEGBD_STORE/dd.err"
+ksft_test_fails "new I/O fails at once" dd if="/dev/xsegbd$n" of=/dev/null bs=4k count=1 \
+	iflag=direct status=none
+ksft_test "no task in D state" sh -c "! ps -eo stat,comm | grep -E '^D.*(dd|fio)'"
+ksft_test "remove the failed device (not forced)" xsegbd_remove "$n"
+ksft_test "rmmod xsegbd" rmmod xsegbd
+ksft_finish
