@@ -479,7 +479,8 @@ int segdev_waiter_register(struct segdev_segment *seg, const struct segdev_file 
 		ret = 0;
 		goto out_unlock;
 	}
-	if (old && segdev_waiter_alive(old)) {
+	/* through the same file it is the same peer: its newest thread wins */
+	if (old && old->owner != sf && segdev_waiter_alive(old)) {
 		ret = -EBUSY;
 		goto out_unlock;
 	}
@@ -498,7 +499,7 @@ int segdev_waiter_register(struct segdev_segment *seg, const struct segdev_file 
 	ret = xa_err(xa_store(&seg->waiters, port, w, GFP_KERNEL));
 	if (ret)
 		goto err_free_waiter;
-	if (old)	/* its thread has exited: replaced, @nr_waiters unchanged */
+	if (old)	/* exited or same file: replaced, @nr_waiters unchanged */
 		call_rcu(&old->rcu, segdev_waiter_free_rcu);
 	else
 		seg->nr_waiters++;

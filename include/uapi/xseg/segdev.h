@@ -245,8 +245,9 @@ struct segdev_doorbell {
  * kernel user), so a signal number that a kernel user took from shared memory cannot reach
  * the thread unless the thread itself asked for it.  Registering again from the same thread
  * through the same file replaces @signo.
- * One waiter per port: EBUSY if another live thread holds @port (a registration whose
- * thread has exited is replaced), ENOSPC if the segment has max_waiters.
+ * One waiter per port: EBUSY if a live thread holds @port through another file (a
+ * registration whose thread has exited, or made through this same file, is replaced),
+ * ENOSPC if the segment has max_waiters.
  * UNREGISTER removes the registration of @port made through this file (ENOENT if none).
  * Registrations also end on DETACH and when the file is closed.
  */

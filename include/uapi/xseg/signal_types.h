@@ -4,18 +4,19 @@
  * descriptor carries (struct xseg_signal_desc.data_off).  Lives in the segment: fixed-width
  * types, explicit padding, every field read once and validated by its reader, never trusted.
  *
- * Both layouts are designed so that a kernel sender can reach these receivers later through
- * segdev without trusting anything written here:
+ * Both layouts let a kernel sender reach these receivers through segdev without trusting
+ * anything written here (drivers/kernel/sig_futex_remote.c, sig_sigio_remote.c):
  *
  *  futex:  the kernel cannot call futex_wake() (not exported).  It bumps seq (after the dirty
  *          word, as every sender does) and then kicks the thread that registered through its
- *          own segdev fd with a dedicated RT signal that interrupts FUTEX_WAIT (-EINTR).  The
- *          kick is race-free because the word changes before it: a waiter that has not yet
- *          entered FUTEX_WAIT sees the new seq (or dirty) and does not sleep; one that has is
- *          interrupted.  tid below is informational only; the kernel uses its struct pid.
+ *          own segdev fd with XSEG_FUTEX_KICK_SIGNAL, which interrupts FUTEX_WAIT (EINTR).
+ *          The kick is race-free because the word changes before it: a waiter that has not
+ *          yet entered FUTEX_WAIT sees the new seq (or dirty) and does not sleep; one that has
+ *          is interrupted.  tid below is informational only; the kernel uses its struct pid.
  *  sigio:  the kernel uses send_sig_info() on the struct pid registered through segdev, with
- *          the same signo and payload (si_value = descriptor index); tid/tgid/start_time below
- *          are only used by user senders, whose own credentials the kernel checks.
+ *          the same signo and payload (si_value = descriptor index); segdev delivers only the
+ *          signo the thread registered.  tid/tgid/start_time below are only used by user
+ *          senders, whose own credentials the kernel checks.
  */
 #ifndef _UAPI_XSEG_SIGNAL_TYPES_H
 #define _UAPI_XSEG_SIGNAL_TYPES_H

@@ -16,10 +16,10 @@
  * kthread) or callback port (served in its work item), which reply to port 0:
  *   user-to-kernel-waitqueue  futex client (adaptive spin) -> port 1, doorbell -> wake_up
  *   user-to-kernel-callback   futex client (adaptive spin) -> port 2, doorbell -> work item
- *   kernel-to-user-futex      futex client without spinning -> port 2: every reply finds
- *                             the client asleep in FUTEX_WAIT and kicks it (RT signal)
- *   kernel-to-user-futex-spin the same with the adaptive spin: most kicks avoided
- *   kernel-to-user-sigio      sigio client -> port 2: every reply is a queued RT signal
+ *   kernel-to-user-futex-kick futex client without spinning -> port 2, replies 100 us late:
+ *                             every reply finds the client asleep in FUTEX_WAIT and kicks it
+ *   kernel-to-user-futex-spin the same with a 1 ms spin: the kicks are avoided
+ *   kernel-to-user-sigio      sigio client, the same: every reply is a queued RT signal
  * "ksig/req" is the kernel's signals to the user receiver per request (kpeer's counter).
  */
 #include <errno.h>
@@ -483,11 +483,27 @@ static int load_module(const char *name, const char *params)
 }
 
 /* A segdev segment with the kpeer serving ports 1 (waitqueue) and 2 (callback). */
+static unsigned int kpeer_delay_us = UINT_MAX;
+
+/* (Re)loads the kpeer on the segment if it does not run with this reply delay yet. */
+static int kpeer_start(unsigned int delay_us)
+{
+	char params[160];
+
+	if (kpeer_delay_us == delay_us)
+		return 0;
+	system("rmmod xseg_kpeer 2>/dev/null");
+	snprintf(params, sizeof(params), "segment=%s reply_delay_us=%u", kseg_name, delay_us);
+	if (load_module("xseg_kpeer", params))
+		return -1;
+	kpeer_delay_us = delay_us;
+	return 0;
+}
+
 static int kernel_setup(void)
 {
 	struct xseg_config cfg;
 	struct xseg *x;
-	char params[128];
 
 	if (load_module("segdev", NULL) || load_module("xseg", NULL))
 		return -1;
@@ -499,9 +515,7 @@ static int kernel_setup(void)
 	xseg_destroy(&xseg_segdev_backend, kseg_name);
 	if (xseg_create(&xseg_segdev_backend, kseg_name, &cfg, &x) || xseg_leave(x))
 		return -1;
-	system("rmmod xseg_kpeer 2>/dev/null");
-	snprintf(params, sizeof(params), "segment=%s", kseg_name);
-	return load_module("xseg_kpeer", params);
+	return kpeer_start(0);
 }
 
 static void kernel_teardown(void)
@@ -624,15 +638,26 @@ struct kcase {
 	const char *type;
 	__u32 spin_ns;
 	__u32 dst;
+	unsigned int delay_us;	/* the kpeer sleeps this long before each reply */
 	struct stat3 p50, p99, ksig;
 };
 
+/*
+ * The kernel-to-user cells have the kpeer sleep KCASE_DELAY_US before each reply, so that
+ * the client is surely waiting when the reply comes (its callback is otherwise faster than
+ * the client's way to sleep): "-kick" sleeps in FUTEX_WAIT and is kicked every time, "-spin"
+ * spins up to 1 ms and catches the reply without a kick; their difference is the price of
+ * the kick, and ksig/req shows how many kicks the spin avoids.
+ */
+#define KCASE_DELAY_US	100
+
 static struct kcase kcases[] = {
-	{ "user-to-kernel-waitqueue", XSEG_SIGNAL_FUTEX, XSEG_FUTEX_SPIN_DEFAULT_NS, 1 },
-	{ "user-to-kernel-callback", XSEG_SIGNAL_FUTEX, XSEG_FUTEX_SPIN_DEFAULT_NS, 2 },
-	{ "kernel-to-user-futex", XSEG_SIGNAL_FUTEX, 0, 2 },
-	{ "kernel-to-user-futex-spin", XSEG_SIGNAL_FUTEX, XSEG_FUTEX_SPIN_DEFAULT_NS, 2 },
-	{ "kernel-to-user-sigio", XSEG_SIGNAL_SIGIO, 0, 2 },
+	{ "user-to-kernel-waitqueue", XSEG_SIGNAL_FUTEX, XSEG_FUTEX_SPIN_DEFAULT_NS, 1, 0 },
+	{ "user-to-kernel-callback", XSEG_SIGNAL_FUTEX, XSEG_FUTEX_SPIN_DEFAULT_NS, 2, 0 },
+	{ "kernel-to-user-futex-kick", XSEG_SIGNAL_FUTEX, 0, 2, KCASE_DELAY_US },
+	{ "kernel-to-user-futex-spin", XSEG_SIGNAL_FUTEX, XSEG_FUTEX_SPIN_MAX_NS, 2,
+	  KCASE_DELAY_US },
+	{ "kernel-to-user-sigio", XSEG_SIGNAL_SIGIO, 0, 2, KCASE_DELAY_US },
 };
 
 #define N_KERNEL	(sizeof(kcases) / sizeof(*kcases))
@@ -641,7 +666,8 @@ static int run_kcase(struct kcase *k, __u64 *rtt)
 {
 	double ksig;
 
-	if (run_kernel(k->type, k->spin_ns, k->dst, iterations, rtt, &ksig))
+	if (kpeer_start(k->delay_us) ||
+	    run_kernel(k->type, k->spin_ns, k->dst, iterations, rtt, &ksig))
 		return -1;
 	qsort(rtt, iterations, sizeof(*rtt), cmp_u64);
 	k->p50.v[k->p50.n++] = rtt[iterations / 2];
@@ -835,6 +861,8 @@ int main(int argc, char **argv)
 		       "ratios to the user-to-user cells");
 		printf("%-26s %10s %10s %9s %12s %10s\n", "case", "p50 ns", "p99 ns", "ksig/req",
 		       "/xseg-futex", "/raw-futex");
+		printf("# kernel-to-user-*: the kpeer sleeps %d us before each reply\n",
+		       KCASE_DELAY_US);
 		for (i = 0; i < N_KERNEL; i++) {
 			struct kcase *k = &kcases[i];
 			double p50 = med(&k->p50);
