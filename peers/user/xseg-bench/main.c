@@ -6,9 +6,11 @@
  * ping-pong), plus the wake syscalls senders really make per request at queue depth 1, 8 and
  * 64 with a busy receiver.  The two processes are pinned to different CPUs when there are two.
  *
- *   xseg-bench [--iterations N] [--runs N] [--json FILE] [--quick]
+ *   xseg-bench [--iterations N] [--runs N] [--json FILE] [--cdf FILE] [--quick]
  *
  * Each case runs --runs times; the tables show the median and the JSON records also min/max.
+ * --cdf writes the round-trip distribution of each latency case's last run, one line per
+ * point: case, cumulative fraction, nanoseconds (make bench plots it).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -41,6 +43,8 @@
 static unsigned long iterations = 5000;
 static unsigned int runs = 3;
 static FILE *json;
+static FILE *cdf;
+static bool last_run;		/* --cdf records this run */
 static bool two_cpus;
 
 /* Shared between the two processes of a case (MAP_SHARED | MAP_ANONYMOUS). */
@@ -510,6 +514,21 @@ static struct tput_case tput_cases[] = {
 #define N_LAT	(sizeof(lat_cases) / sizeof(lat_cases[0]))
 #define N_TPUT	(sizeof(tput_cases) / sizeof(tput_cases[0]))
 
+#define CDF_POINTS	200
+
+/* The sorted round trips of one run as CDF_POINTS + 1 points (the last one is the maximum). */
+static void write_cdf(const char *name, const __u64 *rtt, unsigned long n)
+{
+	unsigned long i;
+
+	if (!cdf || !last_run)
+		return;
+	fprintf(cdf, "# %s\n", name);
+	for (i = 1; i <= CDF_POINTS; i++)
+		fprintf(cdf, "%s %.4f %llu\n", name, (double)i / CDF_POINTS,
+			(unsigned long long)rtt[(n - 1) * i / CDF_POINTS]);
+}
+
 static int run_lat(struct lat_case *c, __u64 *rtt)
 {
 	unsigned long i, n = iterations;
@@ -528,6 +547,7 @@ static int run_lat(struct lat_case *c, __u64 *rtt)
 	for (i = 0; i < n; i++)
 		sum += rtt[i];
 	qsort(rtt, n, sizeof(*rtt), cmp_u64);
+	write_cdf(c->name, rtt, n);
 	c->p50.v[c->p50.n++] = rtt[n / 2];
 	c->p99.v[c->p99.n++] = rtt[n * 99 / 100];
 	c->ops.v[c->ops.n++] = 1e9 * n / (double)sum;
@@ -546,7 +566,8 @@ static struct lat_case *lat_find(const char *name)
 
 static void usage(const char *argv0)
 {
-	fprintf(stderr, "usage: %s [--iterations N] [--runs N] [--json FILE] [--quick]\n", argv0);
+	fprintf(stderr, "usage: %s [--iterations N] [--runs N] [--json FILE] [--cdf FILE] "
+		"[--quick]\n", argv0);
 }
 
 int main(int argc, char **argv)
@@ -555,6 +576,7 @@ int main(int argc, char **argv)
 		{ "iterations", required_argument, NULL, 'i' },
 		{ "runs", required_argument, NULL, 'r' },
 		{ "json", required_argument, NULL, 'j' },
+		{ "cdf", required_argument, NULL, 'c' },
 		{ "quick", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -565,7 +587,7 @@ int main(int argc, char **argv)
 	__u64 *rtt;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "i:r:j:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:r:j:c:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			iterations = strtoul(optarg, NULL, 0);
@@ -576,6 +598,13 @@ int main(int argc, char **argv)
 		case 'j':
 			json = fopen(optarg, "w");
 			if (!json) {
+				perror(optarg);
+				return 1;
+			}
+			break;
+		case 'c':
+			cdf = fopen(optarg, "w");
+			if (!cdf) {
 				perror(optarg);
 				return 1;
 			}
@@ -602,6 +631,7 @@ int main(int argc, char **argv)
 		fprintf(json, "[");
 
 	for (r = 0; r < runs; r++) {
+		last_run = r + 1 == runs;
 		for (i = 0; i < N_LAT; i++) {
 			if (run_lat(&lat_cases[i], rtt)) {
 				fprintf(stderr, "%s: run failed\n", lat_cases[i].name);
@@ -664,6 +694,8 @@ int main(int argc, char **argv)
 		fprintf(json, "\n]\n");
 		fclose(json);
 	}
+	if (cdf)
+		fclose(cdf);
 	free(rtt);
 	return 0;
 }
