@@ -1,0 +1,273 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The guest half of make bench: runs inside the VM (tools/testing/vm/run, as root, from the
+# repository) and writes raw results under OUT, which bench/report.py turns into records.
+#
+#   bench/guest.sh --out OUT [--quick] [--runs N] [--ipc] [--blk]
+#
+#   OUT/ipc.json, ipc.cdf, ipc.txt    xseg-bench in the guest (xseg.ko and segdev.ko loaded)
+#   OUT/blk/TARGET.json               fio --output-format=json: jobs JOB.rRUN
+#   OUT/status.tsv                    suite, case, ok|failed|unavailable, message: every
+#                                     benchmark attempted, so none is silently dropped
+#
+# Block targets: xsegbd-null (xseg-memd --null), xsegbd-memd, xsegbd-filed (files on tmpfs),
+# and the baselines null_blk, loop-tmpfs (loop over a tmpfs file), nbd-memory (nbdkit memory,
+# nbd-client over a UNIX socket).  "unavailable" means a part is not in this tree (a module
+# or a peer not built); "failed" means it is there and did not work.  Exit status: 0 when
+# nothing failed, 1 otherwise.
+set -u
+
+src=$(cd "$(dirname "$0")/.." && pwd)
+bin=$src/build/user/bin
+PATH=$bin:$PATH
+kver=$(uname -r)
+moddir=${XSEG_MODDIR:-$src/build/kernel/$kver}
+
+out=
+quick=0
+runs=
+do_ipc=0
+do_blk=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--out) out=$2; shift 2 ;;
+	--quick) quick=1; shift ;;
+	--runs) runs=$2; shift 2 ;;
+	--ipc) do_ipc=1; shift ;;
+	--blk) do_blk=1; shift ;;
+	*) echo "guest.sh: unknown argument '$1'" >&2; exit 2 ;;
+	esac
+done
+[ -n "$out" ] || { echo "guest.sh: --out OUT is required" >&2; exit 2; }
+[ $do_ipc = 1 ] || [ $do_blk = 1 ] || { do_ipc=1; do_blk=1; }
+
+if [ $quick = 1 ]; then
+	runs=${runs:-1}
+	runtime=2
+	ramp=0
+	depths="1 32"
+else
+	runs=${runs:-3}
+	runtime=4
+	ramp=1
+	depths="1 4 16 32 64"
+fi
+vol_mb=512
+mkdir -p "$out/blk"
+: > "$out/status.tsv"
+failed=0
+work=/tmp/xseg-bench
+mkdir -p "$work"
+
+log() { printf '[bench %s] %s\n' "$(date +%T)" "$*"; }
+
+# status SUITE CASE ok|failed|unavailable MESSAGE
+status() {
+	printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$(echo "$4" | tr '\t\n' '  ' | cut -c1-300)" \
+		>> "$out/status.tsv"
+	[ "$3" = failed ] && failed=1
+	log "$1 $2: $3${4:+: $4}"
+	return 0
+}
+
+# ---- IPC: xseg-bench with the modules loaded (kernel cells need them) ----
+run_ipc() {
+	local args=(--json "$out/ipc.json" --cdf "$out/ipc.cdf")
+
+	if ! modprobe -a segdev xseg > "$work/modprobe.log" 2>&1; then
+		status ipc xseg-bench failed "modprobe segdev xseg: $(cat "$work/modprobe.log")"
+		return
+	fi
+	if [ $quick = 1 ]; then
+		args+=(--quick)
+	else
+		args+=(--runs "$runs" --iterations 5000)
+	fi
+	log "ipc: xseg-bench ${args[*]}"
+	if timeout -k 10 600 xseg-bench "${args[@]}" > "$out/ipc.txt" 2>&1; then
+		status ipc xseg-bench ok ""
+	else
+		status ipc xseg-bench failed "exit $?: $(tail -3 "$out/ipc.txt")"
+	fi
+	cat "$out/ipc.txt"
+	modprobe -r xseg segdev > /dev/null 2>&1
+}
+
+# ---- block: every job of a target in one fio process (fio starts slowly under TCG) ----
+# Job sections are named JOB.rRUN and run one after the other (stonewall).
+fio_jobfile() {
+	local dev=$1 r qd
+
+	printf '[global]\nfilename=%s\nioengine=io_uring\ndirect=1\nnumjobs=1\n' "$dev"
+	printf 'size=%sM\ntime_based\nruntime=%s\nramp_time=%s\n' "$vol_mb" "$runtime" "$ramp"
+	printf 'randrepeat=0\nnorandommap\nstonewall\n'
+	for r in $(seq "$runs"); do
+		for qd in $depths; do
+			printf '[randread-4k-qd%s.r%s]\nrw=randread\nbs=4k\niodepth=%s\n' "$qd" "$r" "$qd"
+		done
+		printf '[randwrite-4k-qd1.r%s]\nrw=randwrite\nbs=4k\niodepth=1\n' "$r"
+		printf '[randwrite-4k-qd32.r%s]\nrw=randwrite\nbs=4k\niodepth=32\n' "$r"
+		printf '[read-128k-qd8.r%s]\nrw=read\nbs=128k\niodepth=8\n' "$r"
+	done
+}
+
+# fio_jobs TARGET DEV: echoes the error if fio fails
+fio_jobs() {
+	local target=$1 dev=$2 f="$out/blk/$1.json" n
+
+	fio_jobfile "$dev" > "$work/$target.fio"
+	n=$(grep -c '^\[[a-z]' "$work/$target.fio")
+	timeout -k 10 $(((runtime + ramp + 5) * n + 120)) fio --output-format=json \
+		--output="$f" "$work/$target.fio" > "$work/fio.err" 2>&1 || {
+		echo "fio on $dev: exit $?: $(tail -2 "$work/fio.err")"
+		return 1
+	}
+}
+
+# bench_target NAME SETUP TEARDOWN: SETUP prints the device (or an error) on stdout; it runs
+# in this shell (not in a command substitution) so that it can set peer_pid and xdev
+bench_target() {
+	local name=$1 setup=$2 teardown=$3 dev msg
+
+	log "blk: $name"
+	if ! $setup > "$work/setup.out" 2> "$work/setup.err"; then
+		msg="$(cat "$work/setup.out" "$work/setup.err")"
+		$teardown > /dev/null 2>&1
+		case "$msg" in
+		*UNAVAILABLE:*) status blk "$name" unavailable "${msg#*UNAVAILABLE: }" ;;
+		*) status blk "$name" failed "setup: $msg" ;;
+		esac
+		return
+	fi
+	dev=$(tail -n 1 "$work/setup.out")
+	if msg=$(fio_jobs "$name" "$dev"); then
+		status blk "$name" ok "$dev"
+	else
+		status blk "$name" failed "$msg"
+	fi
+	log "blk: $name: teardown"
+	$teardown > "$work/teardown.err" 2>&1 ||
+		status blk "$name-teardown" failed "$(cat "$work/teardown.err")"
+}
+
+# -- baselines
+null_blk_setup() {
+	modprobe null_blk nr_devices=1 queue_mode=2 gb=$((vol_mb / 512 + 1)) bs=4096 \
+		submit_queues=2 hw_queue_depth=128 irqmode=0 >&2 || return 1
+	udevwait /dev/nullb0 && echo /dev/nullb0
+}
+null_blk_teardown() { modprobe -r null_blk; }
+
+loop_setup() {
+	truncate -s "${vol_mb}M" "$work/loop.img" >&2 || return 1
+	modprobe loop >&2
+	losetup -f --show "$work/loop.img"
+}
+loop_teardown() {
+	local d
+
+	for d in $(losetup -j "$work/loop.img" -O NAME -n); do losetup -d "$d"; done
+	rm -f "$work/loop.img"
+}
+
+nbd_setup() {
+	modprobe nbd nbds_max=2 >&2 || return 1
+	rm -f "$work/nbd.sock"
+	nbdkit --unix "$work/nbd.sock" --pidfile "$work/nbdkit.pid" memory "${vol_mb}M" >&2 ||
+		return 1
+	udevwait "$work/nbd.sock" || return 1
+	nbd-client -unix "$work/nbd.sock" /dev/nbd0 -b 4096 -N "" >&2 || return 1
+	# the device has its size once the handshake is done
+	for _ in $(seq 50); do
+		[ "$(blockdev --getsize64 /dev/nbd0 2> /dev/null || echo 0)" -gt 0 ] && break
+		sleep 0.1
+	done
+	echo /dev/nbd0
+}
+nbd_teardown() {
+	timeout 20 nbd-client -d /dev/nbd0
+	[ -s "$work/nbdkit.pid" ] && kill "$(cat "$work/nbdkit.pid")"
+	rm -f "$work/nbdkit.pid" "$work/nbd.sock"
+	sleep 0.5
+	timeout 20 modprobe -r nbd
+}
+
+# -- xsegbd, served by a userspace peer on a segdev segment
+seg=benchseg
+peer_pid=
+xdev=
+
+# xsegbd_setup PEER [PEER ARGS...]
+xsegbd_setup() {
+	local peer=$1 i
+
+	shift
+	[ -e "$moddir/xsegbd.ko" ] || { echo "UNAVAILABLE: xsegbd.ko not built for $kver"; return 1; }
+	command -v "$peer" > /dev/null ||
+		{ echo "UNAVAILABLE: $peer not built (build/user/bin/$peer)"; return 1; }
+	modprobe -a segdev xseg xsegbd >&2 || return 1
+	xseg segment create --type segdev --name "$seg" --size 256M >&2 || return 1
+	"$peer" --segment "$seg" --port 1 "$@" > "$work/peer.log" 2>&1 &
+	peer_pid=$!
+	for i in $(seq 100); do
+		kill -0 "$peer_pid" 2> /dev/null ||
+			{ echo "$peer exited: $(tail -2 "$work/peer.log")"; return 1; }
+		xseg segment show "$seg" --type segdev 2> /dev/null |
+			grep -Eq "^ *1 +pid $peer_pid" && break
+		sleep 0.1
+	done
+	[ "$i" -lt 100 ] || { echo "$peer did not bind port 1"; return 1; }
+	xdev=$(xseg map --segment "$seg" --port 1 --queues 2 --depth 64 vol0) || return 1
+	[ -b "$xdev" ] || { echo "xseg map printed '$xdev'"; return 1; }
+	echo "$xdev"
+}
+xsegbd_teardown() {
+	local rc=0
+
+	[ -n "$xdev" ] && { xseg unmap "$xdev" || rc=1; }
+	xdev=
+	if [ -n "$peer_pid" ]; then
+		kill -TERM "$peer_pid" 2> /dev/null
+		wait "$peer_pid" 2> /dev/null
+	fi
+	peer_pid=
+	xseg segment destroy "$seg" --type segdev > /dev/null 2>&1
+	rm -rf "$work/store"
+	modprobe -r xsegbd xseg segdev > /dev/null 2>&1
+	return $rc
+}
+xsegbd_null_setup() { xsegbd_setup xseg-memd --size "${vol_mb}M" --null; }
+xsegbd_memd_setup() { xsegbd_setup xseg-memd --size "${vol_mb}M"; }
+xsegbd_filed_setup() {
+	mkdir -p "$work/store"
+	xsegbd_setup xseg-filed --dir "$work/store" --size "${vol_mb}M"
+}
+
+# udevwait PATH: there is no udev in the guest; devtmpfs nodes and sockets appear shortly
+udevwait() {
+	local i
+
+	for i in $(seq 50); do
+		[ -e "$1" ] && return 0
+		sleep 0.1
+	done
+	echo "$1 did not appear"
+	return 1
+}
+
+# the baselines first: a kernel crash in xsegbd then still leaves them measured
+run_blk() {
+	[ -n "${BENCH_ONLY:-}" ] && case " $BENCH_ONLY " in *" nbd "*) bench_target nbd-memory nbd_setup nbd_teardown; return ;; esac
+	bench_target null_blk null_blk_setup null_blk_teardown
+	bench_target loop-tmpfs loop_setup loop_teardown
+	bench_target nbd-memory nbd_setup nbd_teardown
+	bench_target xsegbd-null xsegbd_null_setup xsegbd_teardown
+	bench_target xsegbd-memd xsegbd_memd_setup xsegbd_teardown
+	bench_target xsegbd-filed xsegbd_filed_setup xsegbd_teardown
+}
+
+log "kernel $kver, $(nproc) CPUs, quick=$quick, runs=$runs, fio runtime ${runtime}s"
+[ $do_ipc = 1 ] && run_ipc
+[ $do_blk = 1 ] && run_blk
+exit $failed
