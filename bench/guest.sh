@@ -7,7 +7,7 @@
 #   bench/guest.sh --out OUT [--quick] [--runs N] [--ipc] [--blk]
 #
 #   OUT/ipc.json, ipc.cdf, ipc.txt    xseg-bench in the guest (xseg.ko and segdev.ko loaded)
-#   OUT/blk/TARGET.json               fio --output-format=json: jobs JOB.rRUN
+#   OUT/blk/GROUP.json                fio --output-format=json, jobs TARGET:JOB.rRUN
 #   OUT/status.tsv                    suite, case, ok|failed|unavailable, message: every
 #                                     benchmark attempted, so none is silently dropped
 #
@@ -44,7 +44,7 @@ done
 
 if [ $quick = 1 ]; then
 	runs=${runs:-1}
-	runtime=2
+	runtime=1
 	ramp=0
 	depths="1 32"
 else
@@ -80,9 +80,9 @@ run_ipc() {
 		return
 	fi
 	if [ $quick = 1 ]; then
-		args+=(--quick)
+		args+=(--quick --iterations 500)
 	else
-		args+=(--runs "$runs" --iterations 5000)
+		args+=(--runs "$runs" --iterations 2000)
 	fi
 	log "ipc: xseg-bench ${args[*]}"
 	if timeout -k 10 600 xseg-bench "${args[@]}" > "$out/ipc.txt" 2>&1; then
@@ -94,61 +94,86 @@ run_ipc() {
 	modprobe -r xseg segdev > /dev/null 2>&1
 }
 
-# ---- block: every job of a target in one fio process (fio starts slowly under TCG) ----
-# Job sections are named JOB.rRUN and run one after the other (stonewall).
-fio_jobfile() {
-	local dev=$1 r qd
+# ---- block ----
+# fio starts slowly under TCG (seconds: it maps many libraries over 9p), so the targets of a
+# group are set up together and measured by one fio process whose job sections, named
+# TARGET:JOB.rRUN, run one after the other (stonewall), the targets interleaved job by job
+# so that noise falls on all of them alike.  The baselines form one group; each xsegbd target
+# is a group of its own (a hang there cannot take the baselines' figures with it).
+names=()
+devs=()
+teardowns=()
 
-	printf '[global]\nfilename=%s\nioengine=io_uring\ndirect=1\nnumjobs=1\n' "$dev"
-	printf 'size=%sM\ntime_based\nruntime=%s\nramp_time=%s\n' "$vol_mb" "$runtime" "$ramp"
+fio_jobfile() {
+	local r qd job rw bs depth i
+
+	printf '[global]\nioengine=io_uring\ndirect=1\nnumjobs=1\nsize=%sM\n' "$vol_mb"
+	printf 'time_based\nruntime=%s\nramp_time=%s\n' "$runtime" "$ramp"
 	printf 'randrepeat=0\nnorandommap\nstonewall\n'
 	for r in $(seq "$runs"); do
-		for qd in $depths; do
-			printf '[randread-4k-qd%s.r%s]\nrw=randread\nbs=4k\niodepth=%s\n' "$qd" "$r" "$qd"
+		for job in $(for qd in $depths; do echo "randread-4k-qd$qd"; done) \
+			randwrite-4k-qd1 randwrite-4k-qd32 read-128k-qd8; do
+			rw=${job%%-*}
+			bs=${job#*-}
+			bs=${bs%%-*}
+			depth=${job##*-qd}
+			for i in "${!names[@]}"; do
+				printf '[%s:%s.r%s]\nfilename=%s\nrw=%s\nbs=%s\niodepth=%s\n' \
+					"${names[$i]}" "$job" "$r" "${devs[$i]}" "$rw" "$bs" "$depth"
+			done
 		done
-		printf '[randwrite-4k-qd1.r%s]\nrw=randwrite\nbs=4k\niodepth=1\n' "$r"
-		printf '[randwrite-4k-qd32.r%s]\nrw=randwrite\nbs=4k\niodepth=32\n' "$r"
-		printf '[read-128k-qd8.r%s]\nrw=read\nbs=128k\niodepth=8\n' "$r"
 	done
 }
 
-# fio_jobs TARGET DEV: echoes the error if fio fails
-fio_jobs() {
-	local target=$1 dev=$2 f="$out/blk/$1.json" n
+# setup_target NAME SETUP TEARDOWN: SETUP prints the device (or an error) on stdout; it
+# runs in this shell (not in a command substitution) so that it can set peer_pid and xdev
+setup_target() {
+	local name=$1 setup=$2 teardown=$3 msg
 
-	fio_jobfile "$dev" > "$work/$target.fio"
-	n=$(grep -c '^\[[a-z]' "$work/$target.fio")
-	timeout -k 10 $(((runtime + ramp + 5) * n + 120)) fio --output-format=json \
-		--output="$f" "$work/$target.fio" > "$work/fio.err" 2>&1 || {
-		echo "fio on $dev: exit $?: $(tail -2 "$work/fio.err")"
-		return 1
-	}
-}
-
-# bench_target NAME SETUP TEARDOWN: SETUP prints the device (or an error) on stdout; it runs
-# in this shell (not in a command substitution) so that it can set peer_pid and xdev
-bench_target() {
-	local name=$1 setup=$2 teardown=$3 dev msg
-
-	log "blk: $name"
+	log "blk: $name: setup"
 	if ! $setup > "$work/setup.out" 2> "$work/setup.err"; then
 		msg="$(cat "$work/setup.out" "$work/setup.err")"
-		$teardown > /dev/null 2>&1
 		case "$msg" in
-		*UNAVAILABLE:*) status blk "$name" unavailable "${msg#*UNAVAILABLE: }" ;;
-		*) status blk "$name" failed "setup: $msg" ;;
+		*UNAVAILABLE:*)
+			status blk "$name" unavailable "${msg#*UNAVAILABLE: }"
+			;;
+		*)
+			$teardown > /dev/null 2>&1
+			status blk "$name" failed "setup: $msg"
+			;;
 		esac
 		return
 	fi
-	dev=$(tail -n 1 "$work/setup.out")
-	if msg=$(fio_jobs "$name" "$dev"); then
-		status blk "$name" ok "$dev"
-	else
-		status blk "$name" failed "$msg"
-	fi
-	log "blk: $name: teardown"
-	$teardown > "$work/teardown.err" 2>&1 ||
-		status blk "$name-teardown" failed "$(cat "$work/teardown.err")"
+	names+=("$name")
+	devs+=("$(tail -n 1 "$work/setup.out")")
+	teardowns+=("$teardown")
+}
+
+# fio_group GROUP: measures the targets set up, then tears them down
+fio_group() {
+	local group=$1 n i rc=0
+
+	[ ${#names[@]} -gt 0 ] || return 0
+	fio_jobfile > "$work/$group.fio"
+	n=$(grep -c '^\[[a-z]' "$work/$group.fio")
+	log "blk: $group: fio, $n jobs of ${runtime}s on ${names[*]}"
+	timeout -k 10 $(((runtime + ramp + 5) * n + 120)) fio --output-format=json \
+		--output="$out/blk/$group.json" "$work/$group.fio" > "$work/fio.err" 2>&1 || rc=$?
+	for i in "${!names[@]}"; do
+		if [ $rc = 0 ]; then
+			status blk "${names[$i]}" ok "${devs[$i]}"
+		else
+			status blk "${names[$i]}" failed "fio exit $rc: $(tail -2 "$work/fio.err")"
+		fi
+	done
+	for i in "${!names[@]}"; do
+		log "blk: ${names[$i]}: teardown"
+		${teardowns[$i]} > "$work/teardown.err" 2>&1 ||
+			status blk "${names[$i]}-teardown" failed "$(cat "$work/teardown.err")"
+	done
+	names=()
+	devs=()
+	teardowns=()
 }
 
 # -- baselines
@@ -258,13 +283,16 @@ udevwait() {
 
 # the baselines first: a kernel crash in xsegbd then still leaves them measured
 run_blk() {
-	[ -n "${BENCH_ONLY:-}" ] && case " $BENCH_ONLY " in *" nbd "*) bench_target nbd-memory nbd_setup nbd_teardown; return ;; esac
-	bench_target null_blk null_blk_setup null_blk_teardown
-	bench_target loop-tmpfs loop_setup loop_teardown
-	bench_target nbd-memory nbd_setup nbd_teardown
-	bench_target xsegbd-null xsegbd_null_setup xsegbd_teardown
-	bench_target xsegbd-memd xsegbd_memd_setup xsegbd_teardown
-	bench_target xsegbd-filed xsegbd_filed_setup xsegbd_teardown
+	setup_target null_blk null_blk_setup null_blk_teardown
+	setup_target loop-tmpfs loop_setup loop_teardown
+	setup_target nbd-memory nbd_setup nbd_teardown
+	fio_group baselines
+	setup_target xsegbd-null xsegbd_null_setup xsegbd_teardown
+	fio_group xsegbd-null
+	setup_target xsegbd-memd xsegbd_memd_setup xsegbd_teardown
+	fio_group xsegbd-memd
+	setup_target xsegbd-filed xsegbd_filed_setup xsegbd_teardown
+	fio_group xsegbd-filed
 }
 
 log "kernel $kver, $(nproc) CPUs, quick=$quick, runs=$runs, fio runtime ${runtime}s"

@@ -110,16 +110,23 @@ class Run:
                      r.get("kernel", kernel), r["runs"], r["min"], r["max"])
 
     def load_blk(self, kernel):
+        per_target = {}
         for path in sorted(glob.glob(os.path.join(self.raw, kernel, "blk", "*.json"))):
-            target = os.path.basename(path)[:-5]
             try:
                 jobs = json.load(open(path))["jobs"]
             except (ValueError, KeyError) as e:
-                self.status.append((kernel, "blk", target, "failed", "fio JSON: %s" % e))
+                self.status.append((kernel, "blk", os.path.basename(path), "failed",
+                                    "fio JSON: %s" % e))
                 continue
-            per = {}
             for j in jobs:
-                job = j["jobname"].rsplit(".r", 1)[0]
+                # job names: TARGET:JOB.rRUN (several targets in one fio process)
+                target, _, job = j["jobname"].rpartition(":")
+                job = job.rsplit(".r", 1)[0]
+                per = per_target.setdefault(target, {})
+                if j.get("error"):
+                    self.status.append((kernel, "blk", target, "failed", "fio job %s: error %s"
+                                        % (j["jobname"], j["error"])))
+                    continue
                 side = j["write"] if "write" in job else j["read"]
                 pct = side["clat_ns"].get("percentile", {})
                 vals = {"iops": (side["iops"], "IOPS"),
@@ -128,6 +135,7 @@ class Run:
                         "lat-p99-us": (pct.get("99.000000", 0) / 1000, "us")}
                 for m, (v, unit) in vals.items():
                     per.setdefault((job + "-" + m, unit), []).append(v)
+        for target, per in sorted(per_target.items()):
             for (metric, unit), vs in sorted(per.items()):
                 self.blk_runs[(kernel, target, metric)] = vs
                 med, lo, hi, n = stat(vs)
@@ -234,7 +242,8 @@ class Run:
             png = self.plot_xy(os.path.join(self.plotdir, "ipc-cdf-%s.png" % where),
                                [(c, cdf[c]) for c in order], logx="10",
                                xlabel="round trip (ns)", ylabel="fraction of round trips",
-                               title="IPC round-trip latency CDF, " + label, style="lines")
+                               title="IPC round-trip latency CDF, " + label, style="lines",
+                               logy="0")
             if png:
                 res.append(("IPC latency CDF, " + label, png))
         for k in self.kernels:
@@ -251,7 +260,7 @@ class Run:
             png = self.plot_xy(os.path.join(self.plotdir, "blk-iops-qd-%s.png" % k), series,
                                logx="2", xlabel="queue depth", ylabel="IOPS (4k randread)",
                                title="IOPS vs queue depth, VM (TCG) %s" % k,
-                               style="yerrorlines")
+                               style="yerrorlines", logy="10")
             if png:
                 res.append(("IOPS vs queue depth, %s" % k, png))
         for axis, xl, yl, metric in [("ports", "port pairs", "requests/s", "ops-per-s"),
@@ -262,7 +271,7 @@ class Run:
             png = self.plot_xy(os.path.join(self.plotdir, "scale-%s.png" % axis),
                                [("xseg-futex", rows)], logx="2", xlabel=xl, ylabel=yl,
                                title="%s vs %s, native %s" % (yl, xl, self.host),
-                               style="yerrorlines")
+                               style="yerrorlines", logy="0")
             if png:
                 res.append(("Scaling: %s vs %s" % (yl, xl), png))
         return res

@@ -2,7 +2,7 @@
 #
 # One plot of several series, for bench/report.py:
 #   gnuplot -e "files='a.dat b.dat'; titles='a b'; xlabel='..'; ylabel='..'; title='..';
-#               logx='2'; style='lines|yerrorlines'; out='x.png'" bench/plots/xy.gp
+#               logx='2'; logy='0|10'; style='lines|yerrorlines'; out='x.png'" bench/plots/xy.gp
 # Each file: x y [ymin ymax] per line.  yerrorlines draws min..max as error bars.
 set terminal pngcairo size 1000,600 noenhanced font ',10'
 set output out
@@ -12,10 +12,14 @@ set ylabel ylabel
 set grid
 set key outside right top
 set logscale x logx
-set format y '%.3s%c'
+if (logy ne '0') { set logscale y logy }
+if (style eq 'lines') { set format y '%g' } else { set format y '%.3s%c' }
+set xtics format '%.0s%c'
+# more series than the 8 default colours: dashed from the 9th on
 if (style eq 'lines') {
-	plot for [i=1:words(files)] word(files, i) using 1:2 with lines lw 2 title word(titles, i)
+	plot for [i=1:words(files)] word(files, i) using 1:2 with lines lw 2 \
+		dt (i > 8 ? 2 : 1) title word(titles, i)
 } else {
 	plot for [i=1:words(files)] word(files, i) using 1:2:3:4 with yerrorlines lw 2 \
-		title word(titles, i)
+		dt (i > 8 ? 2 : 1) title word(titles, i)
 }

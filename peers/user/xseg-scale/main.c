@@ -42,6 +42,7 @@
 #define MAX_RUNS	15
 #define MAX_PROCS	64	/* client + server processes of one run */
 #define RUN_TIMEOUT_S	120	/* a run that takes longer has hung */
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 static unsigned int runs = 3;
 static unsigned long nreq = 200000;
@@ -234,7 +235,9 @@ static int collect(struct peer *p, const struct job *j, __u32 k)
 
 	for (i = 0; i < j->ports; i++) {
 		while (!xseg_receive(p->x, client_port(j, k, i), &req)) {
-			if (req->result || req->serviced != req->size || xseg_put_request(p->x, req))
+			if (req->result || req->serviced != req->size)
+				return -1;
+			if (xseg_put_request(p->x, req))
 				return -1;
 			n++;
 		}
@@ -441,9 +444,10 @@ static int axis_ports(void)
 	double first = 0;
 	unsigned int i, r;
 
-	printf("\n# ports: one client and one server process, P port pairs, max(64, P) in flight\n");
+	printf("\n# ports: one client and one server process, P port pairs, ");
+	printf("max(64, P) in flight\n");
 	printf("%8s %12s %10s\n", "ports", "ops/s", "cost/req");
-	for (i = 0; i < sizeof(pts) / sizeof(pts[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(pts); i++) {
 		struct job j = { .pairs = 1, .ports = pts[i], .window = pts[i] > 64 ? pts[i] : 64,
 				 .n = nreq };
 		struct stat3 s = { .n = 0 };
@@ -470,9 +474,10 @@ static int axis_peers(void)
 	double first = 0;
 	unsigned int i, r;
 
-	printf("\n# peers: K client and K server processes, one port pair each, 8 in flight each\n");
+	printf("\n# peers: K client and K server processes, one port pair each, ");
+	printf("8 in flight each\n");
 	printf("%8s %12s %10s\n", "pairs", "ops/s", "cost/req");
-	for (i = 0; i < sizeof(pts) / sizeof(pts[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(pts); i++) {
 		struct job j = { .pairs = pts[i], .ports = 1, .window = 8, .n = nreq / pts[i] };
 		struct stat3 s = { .n = 0 };
 		char cas[32];
@@ -552,8 +557,8 @@ static int axis_segment(void)
 		emit(cas, "ops-per-s", &s, "ops/s");
 		emit(cas, "create-ms", &c, "ms");
 		emit(cas, "join-ms", &jn, "ms");
-		printf("%10llu %10.2f %10.2f %12.0f %10.2f\n", size >> 20, med(&c), med(&jn), med(&s),
-		       rel(1 / med(&s), &first));
+		printf("%10llu %10.2f %10.2f %12.0f %10.2f\n", size >> 20, med(&c), med(&jn),
+		       med(&s), rel(1 / med(&s), &first));
 	}
 	return 0;
 }
@@ -588,7 +593,8 @@ static int axis_memory(void)
 			return -1;
 		snprintf(metric, sizeof(metric), "bytes-per-port-r%u", reqs[i]);
 		emit1("memory", metric, (double)(b - a) / 4095, "bytes");
-		printf("per port with %6u requests: %10.0f bytes\n", reqs[i], (double)(b - a) / 4095);
+		printf("per port with %6u requests: %10.0f bytes\n", reqs[i],
+		       (double)(b - a) / 4095);
 	}
 	for (i = 0; i < 3; i++) {
 		if (seg_size(ports[i], 1024, 16, &a) || seg_size(ports[i], 65536, 16, &b))
@@ -622,10 +628,11 @@ static unsigned long long parse_size(const char *s)
 	}
 }
 
-static void usage(const char *argv0)
+static void print_usage(const char *argv0)
 {
-	fprintf(stderr, "usage: %s [--quick] [--runs N] [--requests N] [--max-segment SIZE] "
-		"[--signal TYPE] [--json FILE]\n", argv0);
+	fprintf(stderr, "usage: %s [--quick] [--runs N] [--requests N] [--max-segment SIZE] ",
+		argv0);
+	fprintf(stderr, "[--signal TYPE] [--json FILE]\n");
 }
 
 int main(int argc, char **argv)
@@ -670,7 +677,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		default:
-			usage(argv[0]);
+			print_usage(argv[0]);
 			return c == 'h' ? 0 : 2;
 		}
 	}
@@ -681,7 +688,7 @@ int main(int argc, char **argv)
 			nreq = 50000;
 	}
 	if (!runs || runs > MAX_RUNS || nreq < 100 || max_segment < (64ULL << 20)) {
-		usage(argv[0]);
+		print_usage(argv[0]);
 		return 2;
 	}
 	ctl = mmap(NULL, sizeof(*ctl), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -689,8 +696,8 @@ int main(int argc, char **argv)
 		return 1;
 	if (json)
 		fprintf(json, "[");
-	printf("# xseg-scale: signal type %s, %lu requests per point, median of %u runs, %ld CPUs\n",
-	       sigtype, nreq, runs, sysconf(_SC_NPROCESSORS_ONLN));
+	printf("# xseg-scale: signal type %s, %lu requests per point, ", sigtype, nreq);
+	printf("median of %u runs, %ld CPUs\n", runs, sysconf(_SC_NPROCESSORS_ONLN));
 	ret = axis_memory();
 	if (!ret)
 		ret = axis_ports();
