@@ -49,7 +49,7 @@ if [ $quick = 1 ]; then
 	depths="1 32"
 else
 	runs=${runs:-3}
-	runtime=4
+	runtime=3
 	ramp=1
 	depths="1 4 16 32 64"
 fi
@@ -82,7 +82,7 @@ run_ipc() {
 	if [ $quick = 1 ]; then
 		args+=(--quick --iterations 500)
 	else
-		args+=(--runs "$runs" --iterations 2000)
+		args+=(--runs "$runs" --iterations 1000)
 	fi
 	log "ipc: xseg-bench ${args[*]}"
 	if timeout -k 10 600 xseg-bench "${args[@]}" > "$out/ipc.txt" 2>&1; then
@@ -155,7 +155,7 @@ fio_group() {
 
 	[ ${#names[@]} -gt 0 ] || return 0
 	fio_jobfile > "$work/$group.fio"
-	n=$(grep -c '^\[[a-z]' "$work/$group.fio")
+	n=$(grep -c '^\[.*:' "$work/$group.fio")
 	log "blk: $group: fio, $n jobs of ${runtime}s on ${names[*]}"
 	timeout -k 10 $(((runtime + ramp + 5) * n + 120)) fio --output-format=json \
 		--output="$out/blk/$group.json" "$work/$group.fio" > "$work/fio.err" 2>&1 || rc=$?

@@ -15,11 +15,11 @@ set logscale x logx
 if (logy ne '0') { set logscale y logy }
 if (style eq 'lines') { set format y '%g' } else { set format y '%.3s%c' }
 set xtics format '%.0s%c'
-# more series than the 8 default colours: dashed from the 9th on
+# more series than the 8 default colours: thicker lines from the 9th on
 if (style eq 'lines') {
-	plot for [i=1:words(files)] word(files, i) using 1:2 with lines lw 2 \
-		dt (i > 8 ? 2 : 1) title word(titles, i)
+	plot for [i=1:words(files)] word(files, i) using 1:2 with lines \
+		lw (i > 8 ? 4 : 2) title word(titles, i)
 } else {
-	plot for [i=1:words(files)] word(files, i) using 1:2:3:4 with yerrorlines lw 2 \
-		dt (i > 8 ? 2 : 1) title word(titles, i)
+	plot for [i=1:words(files)] word(files, i) using 1:2:3:4 with yerrorlines \
+		lw (i > 8 ? 4 : 2) title word(titles, i)
 }
