@@ -35,8 +35,11 @@ fio_json() {
 	for v in "$@"; do
 		r=$((r + 1))
 		for qd in 1 32; do
-			printf '%s{"jobname": "%s:randread-4k-qd%s.r%s", "error": 0, "read": {"iops": %s, "bw_bytes": %s, "clat_ns": {"percentile": {"50.000000": 1000, "99.000000": 5000}}}, "write": {}}' \
-				"$sep" "$t" "$qd" "$r" "$v" "$((v * 4096))"
+			printf '%s{"jobname": "%s:randread-4k-qd%s.r%s", "error": 0, ' \
+				"$sep" "$t" "$qd" "$r"
+			printf '"read": {"iops": %s, "bw_bytes": %s, "clat_ns": {"percentile": ' \
+				"$v" "$((v * 4096))"
+			printf '{"50.000000": 1000, "99.000000": 5000}}}, "write": {}}'
 			sep=", "
 		done
 	done
