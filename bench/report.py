@@ -81,7 +81,8 @@ class Run:
     def load_status(self, where):
         p = os.path.join(self.raw, where, "status.tsv")
         if not os.path.exists(p):
-            self.status.append((where, "vm", where, "failed", "no status.tsv: the run did not start"))
+            self.status.append((where, "vm", where, "failed",
+                                "no status.tsv: the run did not start"))
             return
         for line in open(p):
             f = line.rstrip("\n").split("\t")
@@ -511,6 +512,12 @@ class Run:
         md.append("")
         self.targets(md)
         md.append("## IPC (xseg-bench): round trip between two processes")
+        md.append("")
+        md.append("Client and server processes on two CPUs. xseg-futex spins up to 20 us "
+                  "before sleeping (the default), xseg-futex-nospin sleeps at once, xseg-poll "
+                  "is the built-in type without OS support; the kernel cells "
+                  "(user-to-kernel-*, kernel-to-user-*) run in the VM only. Metric names "
+                  "are the issue's (xseg-bench's rtt_p50 is rtt-p50-ns, and so on).")
         md.append("")
         md.append("### Native, %s" % self.host)
         md.append("")
