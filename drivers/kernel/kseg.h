@@ -67,6 +67,11 @@ struct xseg_khandle {
 	struct mutex lock;
 	struct xseg_ksd *sds[XSEG_MAX_SDS];
 	atomic64_t callbacks;
+	/* signals this handle sent to user threads (sig_futex_remote.c, sig_sigio_remote.c) */
+	atomic64_t kicks;
+	atomic64_t kicks_skipped;	/* futex receiver spinning: no signal needed */
+	atomic64_t kick_overflows;	/* receiver's queue full: the dirty word carries it */
+	atomic64_t kick_errors;		/* no registration, wrong signal number... */
 };
 
 /* segdev_backend.c */
@@ -79,6 +84,10 @@ struct xseg_ksd *xseg_ksd_route(struct xseg_kseg *kseg, u32 index);
 /* sig_waitqueue.c */
 extern const struct xseg_signal_type xseg_waitqueue_type;
 void xseg_waitqueue_wake(struct xseg_ksd *ksd);
+
+/* sig_futex_remote.c, sig_sigio_remote.c: sending to the user types */
+extern const struct xseg_signal_type xseg_kfutex_type;
+extern const struct xseg_signal_type xseg_ksigio_type;
 
 /* sig_callback.c */
 extern const struct xseg_signal_type xseg_callback_type;

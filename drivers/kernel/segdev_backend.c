@@ -328,5 +328,9 @@ int xseg_kernel_stats(struct xseg *xseg, struct xseg_kstats *st)
 	st->doorbells = atomic64_read(&kh->kseg->doorbells);
 	st->doorbells_ignored = atomic64_read(&kh->kseg->doorbells_ignored);
 	st->callbacks = atomic64_read(&kh->callbacks);
+	st->user_signals = atomic64_read(&kh->kicks);
+	st->user_skipped = atomic64_read(&kh->kicks_skipped);
+	st->user_overflows = atomic64_read(&kh->kick_overflows);
+	st->user_errors = atomic64_read(&kh->kick_errors);
 	return 0;
 }

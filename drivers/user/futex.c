@@ -23,13 +23,24 @@
  * value check and the queueing under the futex bucket lock), or the receiver sees dirty == 1
  * and does not sleep.
  *
- * Kernel senders (later, through segdev) cannot call futex_wake(): they bump seq the same
- * way and then kick the thread registered through segdev with a dedicated RT signal, which
- * makes FUTEX_WAIT return -EINTR; see uapi/xseg/signal_types.h.  The wait loop below already
- * treats EINTR as "look at dirty again".
+ * Kernel senders (segdev segments only) cannot call futex_wake(): they bump seq the same way
+ * and then kick the thread registered through segdev with XSEG_FUTEX_KICK_SIGNAL, which
+ * makes FUTEX_WAIT return EINTR (drivers/kernel/sig_futex_remote.c; uapi/xseg/signal_types.h).
+ * On a segdev segment:
+ *  - the thread that creates a descriptor registers itself through the handle's own segdev
+ *    file as the receiver of that descriptor's kicks, for the kick signal only; it is the
+ *    thread kernel senders can wake (another thread waiting on the descriptor is woken by
+ *    user senders only, and by kernel senders at its timeout);
+ *  - a no-op handler is installed for the kick signal (its default action would kill), and
+ *    the signal is blocked in the thread except between "sleeping = 1" and the end of the
+ *    FUTEX_WAIT loop, so a kick can never interrupt another system call of the thread (a
+ *    read() or io_uring_enter() returning EINTR); a kick that arrives while it is blocked
+ *    stays queued and runs the no-op handler at the next unblock, harmlessly.
+ * POSIX segments have no kernel senders and pay none of this.
  */
 #include <limits.h>
 #include <linux/futex.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -132,8 +143,53 @@ static bool xseg_futex_spin(u32 *dirty, u64 spin_end)
 	}
 }
 
+static bool xseg_futex_kernel_senders(const struct xseg *xseg)
+{
+	return xseg->be == &xseg_segdev_backend;
+}
+
+/* how: SIG_BLOCK or SIG_UNBLOCK the kick signal in the calling thread; 0 or -errno */
+static int xseg_futex_kick_mask(int how)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, XSEG_FUTEX_KICK_SIGNAL);
+	return -pthread_sigmask(how, &set, NULL);
+}
+
+static void xseg_futex_kick_handler(int sig, siginfo_t *info, void *uc)
+{
+}
+
+/*
+ * Makes the kick harmless process-wide: a no-op handler, without SA_RESTART so that the
+ * interrupted FUTEX_WAIT returns EINTR.  A handler of the application's own is refused.
+ */
+static int xseg_futex_kick_install(void)
+{
+	struct sigaction sa, old;
+
+	if (sigaction(XSEG_FUTEX_KICK_SIGNAL, NULL, &old))
+		return -errno;
+	if (old.sa_flags & SA_SIGINFO) {
+		if (old.sa_sigaction == xseg_futex_kick_handler)
+			return 0;
+	} else if (old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN) {
+		xseg_err("futex: signal %d has a handler of the application",
+			 XSEG_FUTEX_KICK_SIGNAL);
+		return -EBUSY;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = xseg_futex_kick_handler;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	return sigaction(XSEG_FUTEX_KICK_SIGNAL, &sa, NULL) ? -errno : 0;
+}
+
 static int xseg_futex_wait_signal(const struct xseg_sd_ctx *ctx, __u32 usec)
 {
+	bool kicks = xseg_futex_kernel_senders(ctx->xseg);
 	struct xseg_futex_data *fd = ctx->data;
 	u32 *dirty = &ctx->shared->dirty;
 	u64 start = xseg_dom_now_ns();
@@ -160,6 +216,15 @@ static int xseg_futex_wait_signal(const struct xseg_sd_ctx *ctx, __u32 usec)
 	 */
 	xseg_smp_mb();
 	xseg_user_stat_inc(futex_sleeps);
+	/*
+	 * Kernel senders kick instead of FUTEX_WAKE.  Race-free because each kernel sender
+	 * bumps seq before it kicks (drivers/kernel/sig_futex_remote.c): a kick that lands
+	 * before FUTEX_WAIT runs the no-op handler right away, and the seq we read before it
+	 * no longer matches, so FUTEX_WAIT returns EAGAIN; one that lands during FUTEX_WAIT
+	 * interrupts it (EINTR).  Either way we loop and find dirty set.
+	 */
+	if (kicks)
+		xseg_futex_kick_mask(SIG_UNBLOCK);
 	for (;;) {
 		/* pairs with the fully ordered bump of seq in xseg_futex_signal() */
 		seq = xseg_load_acquire(&fd->seq);
@@ -181,6 +246,8 @@ static int xseg_futex_wait_signal(const struct xseg_sd_ctx *ctx, __u32 usec)
 		ret = -errno;
 		break;
 	}
+	if (kicks)
+		xseg_futex_kick_mask(SIG_BLOCK);
 	/* only read by senders as a hint: a stale 1 costs one useless FUTEX_WAKE at most */
 	xseg_store_relaxed(&fd->sleeping, 0);
 	xseg_futex_adapt(bound, xseg_dom_now_ns() - start);
@@ -222,21 +289,41 @@ static int xseg_futex_signal(const struct xseg_sd_ctx *ctx)
 static int xseg_futex_init_signal_desc(const struct xseg_sd_ctx *ctx)
 {
 	struct xseg_futex_data *fd = ctx->data;
+	int ret;
 
 	/* the framework zeroed the data; tid is informational (see signal_types.h) */
 	xseg_store_relaxed(&fd->tid, (u32)syscall(SYS_gettid));
-	return 0;
+	if (!xseg_futex_kernel_senders(ctx->xseg))
+		return 0;
+	ret = xseg_futex_kick_mask(SIG_BLOCK);
+	if (ret)
+		return ret;
+	/* through our own file, for the kick only: the kernel never trusts tid above */
+	return xseg_segdev_register_signal(ctx->xseg, ctx->index, XSEG_FUTEX_KICK_SIGNAL);
+}
+
+/* The descriptor is gone: no kernel sender may kick for it any more (ENOENT: not ours). */
+static void xseg_futex_quit_signal_desc(const struct xseg_sd_ctx *ctx)
+{
+	if (xseg_futex_kernel_senders(ctx->xseg))
+		xseg_segdev_unregister_waiter(ctx->xseg, ctx->index);
 }
 
 static int xseg_futex_local_signal_init(struct xseg *xseg)
 {
+	int ret;
+
 	xseg_futex_spin_bound();	/* read the environment once, outside any wait */
-	return 0;
+	if (!xseg_futex_kernel_senders(xseg))
+		return 0;
+	ret = xseg_futex_kick_install();
+	return ret ? ret : xseg_futex_kick_mask(SIG_BLOCK);
 }
 
 const struct xseg_signal_type xseg_futex_type = {
 	.name = XSEG_SIGNAL_FUTEX,
 	.init_signal_desc = xseg_futex_init_signal_desc,
+	.quit_signal_desc = xseg_futex_quit_signal_desc,
 	.local_signal_init = xseg_futex_local_signal_init,
 	.wait_signal = xseg_futex_wait_signal,
 	.signal = xseg_futex_signal,

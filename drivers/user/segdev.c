@@ -183,7 +183,7 @@ int xseg_segdev_doorbell(struct xseg *xseg, __u32 n)
 	return xseg_segdev_ioctl(fd, SEGDEV_IOC_DOORBELL, &d);
 }
 
-static int xseg_segdev_waiter(struct xseg *xseg, __u32 n, unsigned long cmd)
+static int xseg_segdev_waiter(struct xseg *xseg, __u32 n, unsigned long cmd, int signo)
 {
 	struct segdev_waiter w;
 	int fd = xseg_segdev_fd(xseg);
@@ -193,17 +193,26 @@ static int xseg_segdev_waiter(struct xseg *xseg, __u32 n, unsigned long cmd)
 	memset(&w, 0, sizeof(w));
 	w.size = sizeof(w);
 	w.port = n;
+	if (signo) {
+		w.flags = SEGDEV_WAITER_SIGNO;
+		w.signo = signo;
+	}
 	return xseg_segdev_ioctl(fd, cmd, &w);
 }
 
 int xseg_segdev_register_waiter(struct xseg *xseg, __u32 n)
 {
-	return xseg_segdev_waiter(xseg, n, SEGDEV_IOC_REGISTER_WAITER);
+	return xseg_segdev_waiter(xseg, n, SEGDEV_IOC_REGISTER_WAITER, 0);
+}
+
+int xseg_segdev_register_signal(struct xseg *xseg, __u32 n, int signo)
+{
+	return xseg_segdev_waiter(xseg, n, SEGDEV_IOC_REGISTER_WAITER, signo);
 }
 
 int xseg_segdev_unregister_waiter(struct xseg *xseg, __u32 n)
 {
-	return xseg_segdev_waiter(xseg, n, SEGDEV_IOC_UNREGISTER_WAITER);
+	return xseg_segdev_waiter(xseg, n, SEGDEV_IOC_UNREGISTER_WAITER, 0);
 }
 
 /* Kernel receivers are only reachable through segdev's doorbell. */

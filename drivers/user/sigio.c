@@ -33,9 +33,11 @@
  * on every return of sigtimedwait() (timeout, any signal) and its caller rescans the rings.
  * We clear pending so that the next post tries to signal again.
  *
- * A kernel sender (later, through segdev) never reads tid/tgid from here: it calls
- * send_sig_info() on the struct pid the receiver registered through its own segdev fd, with
- * the same signo and payload; see uapi/xseg/signal_types.h.
+ * A kernel sender never reads tid/tgid from here: on a segdev segment the thread creating the
+ * descriptor also registers itself through the handle's own segdev file (for its signo only,
+ * SEGDEV_WAITER_SIGNO), and the kernel sends to that registration with send_sig_info(), same
+ * signo and payload (drivers/kernel/sig_sigio_remote.c).  A signo scribbled into the segment
+ * then makes the kernel's send fail, it cannot deliver another signal to the thread.
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -448,7 +450,9 @@ static int xseg_sigio_init_signal_desc(const struct xseg_sd_ctx *ctx)
 	data->signo = signo;
 	data->mode = mode;
 	data->overflows = 0;
-	return 0;
+	if (ctx->xseg->be != &xseg_segdev_backend)
+		return 0;
+	return xseg_segdev_register_signal(ctx->xseg, ctx->index, signo);
 }
 
 /* The last reference went (maybe dropped by another peer): nobody may signal it any more. */
@@ -459,6 +463,9 @@ static void xseg_sigio_quit_signal_desc(const struct xseg_sd_ctx *ctx)
 	xseg_store_relaxed(&data->tid, 0);
 	xseg_store_relaxed(&data->tgid, 0);
 	xseg_store_relaxed(&data->start_time, 0);
+	/* and no kernel sender either (ENOENT if the registration was not ours) */
+	if (ctx->xseg->be == &xseg_segdev_backend)
+		xseg_segdev_unregister_waiter(ctx->xseg, ctx->index);
 }
 
 static int xseg_sigio_wait_signal(const struct xseg_sd_ctx *ctx, __u32 usec)

@@ -34,7 +34,11 @@
 struct xseg_signal_type;
 extern const struct xseg_signal_type xseg_waitqueue_type;
 extern const struct xseg_signal_type xseg_callback_type;
-#define XSEG_DOM_BUILTIN_TYPES	&xseg_waitqueue_type, &xseg_callback_type,
+/* send-only: kernel peers waking user receivers (drivers/kernel/sig_*_remote.c) */
+extern const struct xseg_signal_type xseg_kfutex_type;
+extern const struct xseg_signal_type xseg_ksigio_type;
+#define XSEG_DOM_BUILTIN_TYPES	&xseg_waitqueue_type, &xseg_callback_type,	\
+				&xseg_kfutex_type, &xseg_ksigio_type,
 
 typedef atomic64_t xseg_counter_t;
 #define xseg_counter_inc(c)	atomic64_inc(c)

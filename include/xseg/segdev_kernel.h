@@ -49,7 +49,8 @@ void segdev_clear_doorbell_handler(struct segdev_segment *seg);
  * Sends the real-time signal @sig (SIGRTMIN..SIGRTMAX, else -EINVAL) with si_code SI_QUEUE
  * and si_int @payload to the thread registered as waiter of @port through a file attached
  * to @seg.  Never signals anything else.  Any context (takes no sleeping lock).
- * Returns 0, -ESRCH if no live thread is registered for @port, -EAGAIN if the receiver's
+ * Returns 0, -ESRCH if no live thread is registered for @port, -EPERM if the thread
+ * registered for another signal only (SEGDEV_WAITER_SIGNO), -EAGAIN if the receiver's
  * RLIMIT_SIGPENDING queue is full (the signal is lost: the caller must have recorded the
  * event elsewhere, e.g. in the segment, for the receiver to rescan).
  */

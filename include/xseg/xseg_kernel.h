@@ -51,6 +51,11 @@ struct xseg_kstats {
 	__u64 doorbells;	/* doorbells rung on the segment (all handles) */
 	__u64 doorbells_ignored;	/* doorbell numbers that named no kernel descriptor */
 	__u64 callbacks;	/* callback invocations (this handle) */
+	/* signals this handle sent to user receivers ("futex" kicks, "sigio" signals) */
+	__u64 user_signals;
+	__u64 user_skipped;	/* futex receiver was spinning: no signal needed */
+	__u64 user_overflows;	/* receiver's signal queue full (the dirty word carries it) */
+	__u64 user_errors;	/* no live registration, a refused signal number */
 };
 
 int xseg_kernel_stats(struct xseg *xseg, struct xseg_kstats *st);

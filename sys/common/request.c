@@ -299,11 +299,17 @@ int xseg_accept(struct xseg *xseg, __u32 portno, struct xseg_request **reqp)
 	ret = xseg_req_take(xseg, xseg_rq(xseg, portno), portno, &req, &idx);
 	if (ret)
 		return ret;
+	/*
+	 * holder first: a peer killed between the two stores leaves a SERVING request that
+	 * names it, which xseg_reclaim() answers.  (Killed between the ring take and this
+	 * store, the request stays SUBMITTED out of any ring: its client's timeout re-issues
+	 * it.)  The cmpxchg orders the store before the state change.
+	 */
+	req->holder = xseg->tag;
 	if (!xseg_cmpxchg(&req->state, XSEG_RS_SUBMITTED, XSEG_RS_SERVING)) {
 		xseg_err("port %u: request %u in the request ring is not submitted", portno, idx);
 		return -EIO;
 	}
-	req->holder = xseg->tag;
 	*reqp = req;
 	return 0;
 }

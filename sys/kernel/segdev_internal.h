@@ -41,6 +41,7 @@ struct segdev_file;
 struct segdev_waiter_entry {
 	struct pid *pid;		/* reference held until the waiter is freed */
 	const struct segdev_file *owner;	/* identity only, never dereferenced */
+	int signo;			/* the only signal kernel users may send; 0: any RT */
 	struct rcu_head rcu;
 };
 
@@ -52,7 +53,10 @@ struct segdev_segment {
 	bool destroyed;
 	/* Immutable after creation: */
 	char name[SEGDEV_NAME_LEN];
-	void *vaddr;			/* vmalloc_user(), @map_size bytes, zeroed */
+	void *vaddr;			/* vmap() of @pages, @map_size bytes */
+	struct file *shm;		/* unlinked shmem file the pages belong to */
+	struct page **pages;		/* @nr_pages pinned pages of @shm, in order */
+	unsigned long nr_pages;
 	size_t size;			/* bytes asked for at CREATE */
 	size_t map_size;		/* @size rounded up to pages */
 	kuid_t uid;
@@ -105,7 +109,8 @@ void segdev_segment_put(struct segdev_segment *seg);
 int segdev_segment_list(char *names, u32 capacity, u32 *total);
 void segdev_segment_fill_info(struct segdev_segment *seg, struct segdev_info *info);
 void segdev_ring(struct segdev_segment *seg, u32 port);
-int segdev_waiter_register(struct segdev_segment *seg, const struct segdev_file *sf, u32 port);
+int segdev_waiter_register(struct segdev_segment *seg, const struct segdev_file *sf, u32 port,
+			   int signo);
 int segdev_waiter_unregister(struct segdev_segment *seg, const struct segdev_file *sf,
 			     u32 port);
 void segdev_waiters_drop(struct segdev_segment *seg, const struct segdev_file *sf);

@@ -25,6 +25,7 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/rcupdate.h>
+#include <linux/signal.h>
 #include <linux/slab.h>
 #include <linux/stat.h>
 #include <linux/uaccess.h>
@@ -343,7 +344,10 @@ static int segdev_ioctl_waiter(struct segdev_file *sf, void __user *argp, bool r
 	ret = segdev_copy_arg(&arg, sizeof(arg), argp);
 	if (ret)
 		return ret;
-	if (arg.flags & ~SEGDEV_WAITER_FLAGS || arg.reserved)
+	if (arg.flags & ~(reg ? SEGDEV_WAITER_FLAGS : 0))
+		return -EINVAL;
+	if (arg.flags & SEGDEV_WAITER_SIGNO ?
+	    arg.signo < SIGRTMIN || arg.signo > SIGRTMAX : arg.signo)
 		return -EINVAL;
 
 	down_read(&sf->rwsem);
@@ -351,7 +355,7 @@ static int segdev_ioctl_waiter(struct segdev_file *sf, void __user *argp, bool r
 	if (!seg)
 		ret = -ENOTCONN;
 	else if (reg)
-		ret = segdev_waiter_register(seg, sf, arg.port);
+		ret = segdev_waiter_register(seg, sf, arg.port, arg.signo);
 	else
 		ret = segdev_waiter_unregister(seg, sf, arg.port);
 	up_read(&sf->rwsem);
@@ -459,9 +463,9 @@ static int segdev_validate_mmap(const struct segdev_segment *seg,
 }
 
 /*
- * The segment's vmalloc_user() pages are inserted as normal pages (remap_vmalloc_range():
- * vm_insert_page, VM_DONTEXPAND, no VM_PFNMAP/VM_IO), so get_user_pages() and O_DIRECT
- * work on the mapping.
+ * The segment's pages (shmem pages in a VM_USERMAP vmap area, segdev_segment.c) are inserted
+ * as normal pages (remap_vmalloc_range(): vm_insert_page, VM_DONTEXPAND, no VM_PFNMAP/VM_IO),
+ * so get_user_pages(), O_DIRECT and shared futexes work on the mapping.
  */
 static int segdev_mmap(struct file *file, struct vm_area_struct *vma)
 {

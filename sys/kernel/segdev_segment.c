@@ -9,11 +9,14 @@
 #include <linux/cred.h>
 #include <linux/ctype.h>
 #include <linux/err.h>
+#include <linux/file.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/pagemap.h>
 #include <linux/pid.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
+#include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/vmalloc.h>
@@ -80,6 +83,61 @@ static struct segdev_segment *segdev_find_locked(const char *name)
 	return NULL;
 }
 
+static void segdev_memory_free(struct segdev_segment *seg)
+{
+	unsigned long i;
+
+	if (seg->vaddr)
+		vunmap(seg->vaddr);
+	for (i = 0; i < seg->nr_pages && seg->pages[i]; i++)
+		put_page(seg->pages[i]);
+	kvfree(seg->pages);
+	if (seg->shm)
+		fput(seg->shm);
+}
+
+/*
+ * The memory: pages of an unlinked shmem file, pinned (a reference each, unevictable) and
+ * mapped contiguously for the kernel with vmap().  Page cache pages rather than vmalloc
+ * ones because a page with a mapping is what a shared futex needs: FUTEX_WAIT and
+ * FUTEX_WAKE on a user mapping of the segment key on (inode, page index), so waiters and
+ * wakers in different processes meet (vmalloc pages have no mapping: EFAULT).  The pages
+ * are zero-filled by shmem.
+ */
+static int segdev_memory_alloc(struct segdev_segment *seg)
+{
+	struct address_space *mapping;
+	unsigned long i;
+
+	seg->nr_pages = seg->map_size >> PAGE_SHIFT;
+	seg->pages = kvcalloc(seg->nr_pages, sizeof(*seg->pages), GFP_KERNEL);
+	if (!seg->pages)
+		return -ENOMEM;
+	seg->shm = shmem_file_setup("segdev", seg->map_size, VM_NORESERVE);
+	if (IS_ERR(seg->shm)) {
+		seg->shm = NULL;
+		goto err_free;
+	}
+	mapping = seg->shm->f_mapping;
+	mapping_set_unevictable(mapping);
+	for (i = 0; i < seg->nr_pages; i++) {
+		struct page *page = shmem_read_mapping_page_gfp(mapping, i, GFP_USER);
+
+		if (IS_ERR(page))
+			goto err_free;
+		seg->pages[i] = page;
+	}
+	/* VM_USERMAP: segdev_mmap() maps it to users with remap_vmalloc_range() */
+	seg->vaddr = vmap(seg->pages, seg->nr_pages, VM_MAP | VM_USERMAP, PAGE_KERNEL);
+	if (!seg->vaddr)
+		goto err_free;
+	return 0;
+
+err_free:
+	segdev_memory_free(seg);
+	return -ENOMEM;
+}
+
 /* Allocates an unlisted segment holding one reference (the name's).  Arguments are valid. */
 struct segdev_segment *segdev_segment_alloc(const char *name, size_t size, kuid_t uid,
 					    kgid_t gid, umode_t mode)
@@ -90,8 +148,7 @@ struct segdev_segment *segdev_segment_alloc(const char *name, size_t size, kuid_
 	if (!seg)
 		return ERR_PTR(-ENOMEM);
 	seg->map_size = PAGE_ALIGN(size);
-	seg->vaddr = vmalloc_user(seg->map_size);
-	if (!seg->vaddr)
+	if (segdev_memory_alloc(seg))
 		goto err_free_seg;
 
 	kref_init(&seg->kref);
@@ -120,7 +177,7 @@ static void segdev_segment_free_memory(struct segdev_segment *seg)
 {
 	mutex_destroy(&seg->lock);
 	xa_destroy(&seg->waiters);
-	vfree(seg->vaddr);
+	segdev_memory_free(seg);
 	kmem_cache_free(segdev_segment_cache, seg);
 }
 
@@ -408,7 +465,8 @@ static bool segdev_waiter_alive(const struct segdev_waiter_entry *w)
 }
 
 /* Records the calling thread as waiter of @port through @sf. */
-int segdev_waiter_register(struct segdev_segment *seg, const struct segdev_file *sf, u32 port)
+int segdev_waiter_register(struct segdev_segment *seg, const struct segdev_file *sf, u32 port,
+			   int signo)
 {
 	struct segdev_waiter_entry *old, *w;
 	int ret;
@@ -416,7 +474,9 @@ int segdev_waiter_register(struct segdev_segment *seg, const struct segdev_file 
 	mutex_lock(&seg->lock);
 	old = xa_load(&seg->waiters, port);
 	if (old && old->owner == sf && old->pid == task_pid(current)) {
-		ret = 0;	/* already registered: idempotent */
+		/* already registered: only the signal changes; readers see old or new */
+		WRITE_ONCE(old->signo, signo);
+		ret = 0;
 		goto out_unlock;
 	}
 	if (old && segdev_waiter_alive(old)) {
@@ -434,6 +494,7 @@ int segdev_waiter_register(struct segdev_segment *seg, const struct segdev_file 
 	}
 	w->pid = get_pid(task_pid(current));
 	w->owner = sf;
+	w->signo = signo;
 	ret = xa_err(xa_store(&seg->waiters, port, w, GFP_KERNEL));
 	if (ret)
 		goto err_free_waiter;
@@ -491,13 +552,18 @@ int segdev_waiter_signal(struct segdev_segment *seg, u32 port, struct kernel_sig
 {
 	struct segdev_waiter_entry *w;
 	struct task_struct *task;
-	int ret = -ESRCH;
+	int ret = -ESRCH, signo;
 
 	rcu_read_lock();
 	w = xa_load(&seg->waiters, port);
 	task = w ? segdev_waiter_task(w) : NULL;
-	if (task)
-		ret = send_sig_info(info->si_signo, info, task);
+	if (task) {
+		signo = READ_ONCE(w->signo);
+		if (signo && signo != info->si_signo)
+			ret = -EPERM;	/* the thread did not ask for this one */
+		else
+			ret = send_sig_info(info->si_signo, info, task);
+	}
 	rcu_read_unlock();
 	return ret;
 }

@@ -28,7 +28,9 @@ note_problem() {
 
 add_counts() {	# add_counts LABEL LOGFILE: take the runner's summary line
 	local line
-	line=$(grep -E "^# $1: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped" "$2" | tail -n 1)
+	# the label is literal (kernel versions hold '+' and '.')
+	line=$(grep -F "# $1: " "$2" | grep -E "^# [^ ]+: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped" |
+		grep -F "# $1: " | tail -n 1)
 	if [ -z "$line" ]; then
 		return 1
 	fi
@@ -109,6 +111,10 @@ if [ "${NATIVE:-1}" != 0 ]; then
 			tools/testing/runner --label asan "${units[@]}" | tee "$log"
 		add_counts asan "$log" || { note_problem "ASan runner gave no summary"; fail=$((fail + 1)); }
 	fi
+
+	echo "# == the core's unit tests under valgrind"
+	tools/testing/runner --label valgrind tools/testing/valgrind.sh | tee "$log"
+	add_counts valgrind "$log" || { note_problem "valgrind runner gave no summary"; fail=$((fail + 1)); }
 
 	echo "# == line coverage of the core by the unit tests (gcov, >= 85%)"
 	tools/testing/runner --label coverage tools/testing/coverage.sh | tee "$log"

@@ -233,13 +233,18 @@ struct segdev_doorbell {
 /*
  * struct segdev_waiter - SEGDEV_IOC_REGISTER_WAITER / SEGDEV_IOC_UNREGISTER_WAITER argument.
  * @size:	sizeof(struct segdev_waiter).
- * @flags:	must be 0.
+ * @flags:	SEGDEV_WAITER_SIGNO or 0 (REGISTER); 0 (UNREGISTER).
  * @port:	port number the calling thread waits on.
- * @reserved:	must be 0.
+ * @signo:	with SEGDEV_WAITER_SIGNO: the one real-time signal (SIGRTMIN..SIGRTMAX) kernel
+ *		users may send to this registration; must be 0 otherwise.
  *
  * REGISTER records the calling thread (not its process) as the waiter of @port for the
  * segment this file is attached to; kernel users of the segment may then send it queued
  * real-time signals (si_code SI_QUEUE, si_pid 0, si_int a payload) and no other thread.
+ * With SEGDEV_WAITER_SIGNO only @signo is delivered (any other fails with EPERM in the
+ * kernel user), so a signal number that a kernel user took from shared memory cannot reach
+ * the thread unless the thread itself asked for it.  Registering again from the same thread
+ * through the same file replaces @signo.
  * One waiter per port: EBUSY if another live thread holds @port (a registration whose
  * thread has exited is replaced), ENOSPC if the segment has max_waiters.
  * UNREGISTER removes the registration of @port made through this file (ENOENT if none).
@@ -249,10 +254,12 @@ struct segdev_waiter {
 	__u32 size;
 	__u32 flags;
 	__u32 port;
-	__u32 reserved;
+	__u32 signo;
 };
 
-#define SEGDEV_WAITER_FLAGS	0U
+/* Restrict kernel signals to this registration to @signo. */
+#define SEGDEV_WAITER_SIGNO	(1U << 0)
+#define SEGDEV_WAITER_FLAGS	(SEGDEV_WAITER_SIGNO)
 
 /* ioctl magic; 0xB9 is not listed in Documentation/userspace-api/ioctl/ioctl-number.rst. */
 #define SEGDEV_IOC_MAGIC	0xB9

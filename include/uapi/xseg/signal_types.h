@@ -22,6 +22,14 @@
 
 #include <linux/types.h>
 
+/*
+ * The real-time signal a kernel sender kicks a futex waiter with (SIGRTMAX - 1 on Linux,
+ * kernel numbering, as in signal(7)).  Fixed, not taken from the segment: segdev delivers
+ * only this signal to a futex waiter's registration (SEGDEV_WAITER_SIGNO).  libxseg installs
+ * a no-op handler for it and keeps it blocked except while a waiter is in FUTEX_WAIT.
+ */
+#define XSEG_FUTEX_KICK_SIGNAL	63
+
 /* "futex" type data. */
 struct xseg_futex_data {
 	__u32 seq;		/* the futex word: bumped by every wake, before FUTEX_WAKE */

@@ -32,7 +32,8 @@
  *	It holds the number of the device created by the most recent successful add; adds are
  *	serialised, so a writer that does not race another adder reads its own device.  A
  *	race-free alternative: list the entries of /sys/bus/xsegbd/devices/ and match
- *	segment, port and target.  Numbers are the lowest free ones (a removed number is reused).
+ *	segment, port and target.  Numbers are the lowest free ones (a removed number is
+ *	reused).
  *
  *  /sys/bus/xsegbd/last_added  (read-only)
  *	"N\n", or "-1\n" before the first successful add.

@@ -7,10 +7,23 @@
  * 64 with a busy receiver.  The two processes are pinned to different CPUs when there are two.
  *
  *   xseg-bench [--iterations N] [--runs N] [--json FILE] [--cdf FILE] [--quick]
+ *              [--kernel]
  *
  * Each case runs --runs times; the tables show the median and the JSON records also min/max.
  * --cdf writes the round-trip distribution of each latency case's last run, one line per
  * point: case, cumulative fraction, nanoseconds (make bench plots it).
+ *
+ * --kernel (root, in the test VM) adds the cells with a kernel side, against the kernel test
+ * peer (xseg_kpeer.ko, loaded with modprobe or from $XSEG_MODDIR) on a segdev segment: the
+ * client is a user peer on port 0 and sends to the kpeer's waitqueue port (served by its
+ * kthread) or callback port (served in its work item), which reply to port 0:
+ *   user-to-kernel-waitqueue  futex client (adaptive spin) -> port 1, doorbell -> wake_up
+ *   user-to-kernel-callback   futex client (adaptive spin) -> port 2, doorbell -> work item
+ *   kernel-to-user-futex      futex client without spinning -> port 2: every reply finds
+ *                             the client asleep in FUTEX_WAIT and kicks it (RT signal)
+ *   kernel-to-user-futex-spin the same with the adaptive spin: most kicks avoided
+ *   kernel-to-user-sigio      sigio client -> port 2: every reply is a queued RT signal
+ * "ksig/req" is the kernel's signals to the user receiver per request (kpeer's counter).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -31,6 +44,7 @@
 #include <unistd.h>
 
 #include <xseg/posix.h>
+#include <xseg/segdev_user.h>
 #include <xseg/signal_user.h>
 #include <xseg/xseg.h>
 
@@ -433,6 +447,117 @@ out:
 	return ret;
 }
 
+/* ---- kernel cells: the user client against the kernel test peer ---- */
+
+#define KPEER_PARAMS	"/sys/module/xseg_kpeer/parameters/"
+#define KSEG_PORTS	8
+
+static char kseg_name[64];
+
+static long long kpeer_param(const char *name)
+{
+	char path[128];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), KPEER_PARAMS "%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+static int load_module(const char *name, const char *params)
+{
+	const char *dir = getenv("XSEG_MODDIR");
+	char path[256], cmd[512];
+
+	snprintf(path, sizeof(path), "/sys/module/%s", name);
+	if (!params && !access(path, F_OK))
+		return 0;
+	snprintf(cmd, sizeof(cmd), "modprobe %s %s 2>/dev/null", name, params ? params : "");
+	if (!system(cmd))
+		return 0;
+	if (!dir)
+		return -1;
+	snprintf(cmd, sizeof(cmd), "insmod %s/%s.ko %s", dir, name, params ? params : "");
+	return system(cmd) ? -1 : 0;
+}
+
+/* A segdev segment with the kpeer serving ports 1 (waitqueue) and 2 (callback). */
+static int kernel_setup(void)
+{
+	struct xseg_config cfg;
+	struct xseg *x;
+	char params[128];
+
+	if (load_module("segdev", NULL) || load_module("xseg", NULL))
+		return -1;
+	snprintf(kseg_name, sizeof(kseg_name), "xseg-bench-k-%d", (int)getpid());
+	xseg_config_default(&cfg);
+	cfg.nr_ports = KSEG_PORTS;
+	cfg.nr_requests = 256;
+	cfg.nr_sds = 8;
+	xseg_destroy(&xseg_segdev_backend, kseg_name);
+	if (xseg_create(&xseg_segdev_backend, kseg_name, &cfg, &x) || xseg_leave(x))
+		return -1;
+	system("rmmod xseg_kpeer 2>/dev/null");
+	snprintf(params, sizeof(params), "segment=%s", kseg_name);
+	return load_module("xseg_kpeer", params);
+}
+
+static void kernel_teardown(void)
+{
+	system("rmmod xseg_kpeer 2>/dev/null");
+	xseg_destroy(&xseg_segdev_backend, kseg_name);
+}
+
+/* n PINGs at depth 1 from port 0 (type) to dst; rtt[] per request, *ksig kernel signals. */
+static int run_kernel(const char *type, __u32 spin_ns, __u32 dst, unsigned long n, __u64 *rtt,
+		      double *ksig_per_req)
+{
+	struct xseg_request *req;
+	unsigned long i, done = 0;
+	long long k0;
+	struct peer p;
+	int ret = -1;
+
+	p.type = type;
+	xseg_futex_set_spin_ns(spin_ns);
+	if (xseg_join(&xseg_segdev_backend, kseg_name, &p.x))
+		return -1;
+	if (xseg_local_signal_init(p.x, type) || xseg_get_signal_desc(p.x, type, &p.sd))
+		goto out_leave;
+	if (xseg_bind_port(p.x, CLIENT_PORT, p.sd) < 0)
+		goto out_fini;
+	k0 = kpeer_param("user_signals");
+	for (i = 0; i < n; i++) {
+		__u64 t = now_ns();
+
+		if (xseg_get_request(p.x, CLIENT_PORT, dst, &req))
+			goto out_fini;
+		req->op = XSEG_OP_PING;
+		if (xseg_submit(p.x, req) != (int)dst || xseg_signal(p.x, dst) < 0)
+			goto out_fini;
+		if (wait_reply(&p, &done) < 0)
+			goto out_fini;
+		rtt[i] = now_ns() - t;
+	}
+	*ksig_per_req = (double)(kpeer_param("user_signals") - k0) / n;
+	ret = 0;
+out_fini:
+	peer_fini(&p);
+	p.x = NULL;
+out_leave:
+	if (p.x)
+		xseg_leave(p.x);
+	xseg_futex_set_spin_ns(XSEG_FUTEX_SPIN_DEFAULT_NS);
+	return ret;
+}
+
 /* ---- statistics over runs ---- */
 
 struct stat3 {
@@ -499,20 +624,23 @@ struct tput_case {
 	struct stat3 ops, wakes;
 };
 
-static struct tput_case tput_cases[] = {
-	{ "xseg-futex", XSEG_SIGNAL_FUTEX, XSEG_FUTEX_SPIN_DEFAULT_NS, 1 },
-	{ "xseg-futex", XSEG_SIGNAL_FUTEX, XSEG_FUTEX_SPIN_DEFAULT_NS, 8 },
-	{ "xseg-futex", XSEG_SIGNAL_FUTEX, XSEG_FUTEX_SPIN_DEFAULT_NS, 64 },
-	{ "xseg-futex-nospin", XSEG_SIGNAL_FUTEX, 0, 1 },
-	{ "xseg-futex-nospin", XSEG_SIGNAL_FUTEX, 0, 8 },
-	{ "xseg-futex-nospin", XSEG_SIGNAL_FUTEX, 0, 64 },
-	{ "xseg-sigio", XSEG_SIGNAL_SIGIO, 0, 1 },
-	{ "xseg-sigio", XSEG_SIGNAL_SIGIO, 0, 8 },
-	{ "xseg-sigio", XSEG_SIGNAL_SIGIO, 0, 64 },
+struct kcase {
+	const char *name;
+	const char *type;
+	__u32 spin_ns;
+	__u32 dst;
+	struct stat3 p50, p99, ksig;
 };
 
-#define N_LAT	(sizeof(lat_cases) / sizeof(lat_cases[0]))
-#define N_TPUT	(sizeof(tput_cases) / sizeof(tput_cases[0]))
+static struct kcase kcases[] = {
+	{ "user-to-kernel-waitqueue", XSEG_SIGNAL_FUTEX, XSEG_FUTEX_SPIN_DEFAULT_NS, 1 },
+	{ "user-to-kernel-callback", XSEG_SIGNAL_FUTEX, XSEG_FUTEX_SPIN_DEFAULT_NS, 2 },
+	{ "kernel-to-user-futex", XSEG_SIGNAL_FUTEX, 0, 2 },
+	{ "kernel-to-user-futex-spin", XSEG_SIGNAL_FUTEX, XSEG_FUTEX_SPIN_DEFAULT_NS, 2 },
+	{ "kernel-to-user-sigio", XSEG_SIGNAL_SIGIO, 0, 2 },
+};
+
+#define N_KERNEL	(sizeof(kcases) / sizeof(*kcases))
 
 #define CDF_POINTS	200
 
@@ -528,6 +656,35 @@ static void write_cdf(const char *name, const __u64 *rtt, unsigned long n)
 		fprintf(cdf, "%s %.4f %llu\n", name, (double)i / CDF_POINTS,
 			(unsigned long long)rtt[(n - 1) * i / CDF_POINTS]);
 }
+
+static int run_kcase(struct kcase *k, __u64 *rtt)
+{
+	double ksig;
+
+	if (run_kernel(k->type, k->spin_ns, k->dst, iterations, rtt, &ksig))
+		return -1;
+	qsort(rtt, iterations, sizeof(*rtt), cmp_u64);
+	write_cdf(k->name, rtt, iterations);
+	k->p50.v[k->p50.n++] = rtt[iterations / 2];
+	k->p99.v[k->p99.n++] = rtt[iterations * 99 / 100];
+	k->ksig.v[k->ksig.n++] = ksig;
+	return 0;
+}
+
+static struct tput_case tput_cases[] = {
+	{ "xseg-futex", XSEG_SIGNAL_FUTEX, XSEG_FUTEX_SPIN_DEFAULT_NS, 1 },
+	{ "xseg-futex", XSEG_SIGNAL_FUTEX, XSEG_FUTEX_SPIN_DEFAULT_NS, 8 },
+	{ "xseg-futex", XSEG_SIGNAL_FUTEX, XSEG_FUTEX_SPIN_DEFAULT_NS, 64 },
+	{ "xseg-futex-nospin", XSEG_SIGNAL_FUTEX, 0, 1 },
+	{ "xseg-futex-nospin", XSEG_SIGNAL_FUTEX, 0, 8 },
+	{ "xseg-futex-nospin", XSEG_SIGNAL_FUTEX, 0, 64 },
+	{ "xseg-sigio", XSEG_SIGNAL_SIGIO, 0, 1 },
+	{ "xseg-sigio", XSEG_SIGNAL_SIGIO, 0, 8 },
+	{ "xseg-sigio", XSEG_SIGNAL_SIGIO, 0, 64 },
+};
+
+#define N_LAT	(sizeof(lat_cases) / sizeof(lat_cases[0]))
+#define N_TPUT	(sizeof(tput_cases) / sizeof(tput_cases[0]))
 
 static int run_lat(struct lat_case *c, __u64 *rtt)
 {
@@ -567,7 +724,7 @@ static struct lat_case *lat_find(const char *name)
 static void usage(const char *argv0)
 {
 	fprintf(stderr, "usage: %s [--iterations N] [--runs N] [--json FILE] [--cdf FILE] "
-		"[--quick]\n", argv0);
+		"[--quick] [--kernel]\n", argv0);
 }
 
 int main(int argc, char **argv)
@@ -578,17 +735,22 @@ int main(int argc, char **argv)
 		{ "json", required_argument, NULL, 'j' },
 		{ "cdf", required_argument, NULL, 'c' },
 		{ "quick", no_argument, NULL, 'q' },
+		{ "kernel", no_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct lat_case *rf, *us, *xf, *xn;
+	bool kernel = false;
 	double rf50, us50;
 	unsigned int r, i;
 	__u64 *rtt;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "i:r:j:c:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:r:j:c:qkh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'k':
+			kernel = true;
+			break;
 		case 'i':
 			iterations = strtoul(optarg, NULL, 0);
 			break;
@@ -629,6 +791,10 @@ int main(int argc, char **argv)
 		return 1;
 	if (json)
 		fprintf(json, "[");
+	if (kernel && kernel_setup()) {
+		fprintf(stderr, "--kernel: cannot set up the kernel test peer (root, modules?)\n");
+		return 1;
+	}
 
 	for (r = 0; r < runs; r++) {
 		last_run = r + 1 == runs;
@@ -650,7 +816,16 @@ int main(int argc, char **argv)
 			t->ops.v[t->ops.n++] = 1e9 * iterations / (double)res.ns;
 			t->wakes.v[t->wakes.n++] = res.wakes_per_req;
 		}
+		for (i = 0; kernel && i < N_KERNEL; i++) {
+			if (run_kcase(&kcases[i], rtt)) {
+				fprintf(stderr, "%s: run failed\n", kcases[i].name);
+				kernel_teardown();
+				return 1;
+			}
+		}
 	}
+	if (kernel)
+		kernel_teardown();
 
 	rf = lat_find("raw-futex");
 	us = lat_find("unix-socket");
@@ -685,6 +860,22 @@ int main(int argc, char **argv)
 		emit(name, metric, &t->ops, "ops/s");
 		snprintf(metric, sizeof(metric), "wakes_per_req_qd%u", t->qd);
 		emit(name, metric, &t->wakes, "syscalls/request");
+	}
+	if (kernel) {
+		printf("\n# with a kernel side (xseg_kpeer), QD 1; %s\n",
+		       "ratios to the user-to-user cells");
+		printf("%-26s %10s %10s %9s %12s %10s\n", "case", "p50 ns", "p99 ns", "ksig/req",
+		       "/xseg-futex", "/raw-futex");
+		for (i = 0; i < N_KERNEL; i++) {
+			struct kcase *k = &kcases[i];
+			double p50 = med(&k->p50);
+
+			printf("%-26s %10.0f %10.0f %9.3f %12.2f %10.2f\n", k->name, p50,
+			       med(&k->p99), med(&k->ksig), p50 / med(&xf->p50), p50 / rf50);
+			emit(k->name, "rtt_p50", &k->p50, "ns");
+			emit(k->name, "rtt_p99", &k->p99, "ns");
+			emit(k->name, "kernel_signals_per_req", &k->ksig, "signals/request");
+		}
 	}
 	printf("\n# targets: xseg-futex/raw-futex %.2f (<= 1.3; without spinning %.2f), "
 	       "xseg-futex/unix-socket %.2f (<= 0.5), wakes/req at QD64 busy %.4f (< 0.05)\n",

@@ -380,8 +380,14 @@ TEST_F(segdev, invalid_arguments)
 	w.flags = 2;
 	ASSERT_EQ(-EINVAL, sd_ioctl(self->fd, SEGDEV_IOC_REGISTER_WAITER, &w));
 	w.flags = 0;
-	w.reserved = 1;
+	w.signo = 1;
 	ASSERT_EQ(-EINVAL, sd_ioctl(self->fd, SEGDEV_IOC_UNREGISTER_WAITER, &w));
+	ASSERT_EQ(-EINVAL, sd_ioctl(self->fd, SEGDEV_IOC_REGISTER_WAITER, &w));
+	w.flags = SEGDEV_WAITER_SIGNO;
+	w.signo = 9;	/* SIGKILL: only real-time signals */
+	ASSERT_EQ(-EINVAL, sd_ioctl(self->fd, SEGDEV_IOC_REGISTER_WAITER, &w));
+	w.flags = 0;
+	w.signo = 0;
 
 	memset(&info, 0, sizeof(info));
 	info.size = sizeof(info);

@@ -14,16 +14,26 @@
  * delayed work item signals port_wq from kernel context: "k2k_wakes" counts the rounds
  * that ended by that wake (under load the traffic itself may never let the kthread sleep).
  *
+ * With k2k_dst set to another port (a user peer's, typically 0) the kthread's requests go
+ * there instead: kernel requester -> user server, as xsegbd does.  Replies to user ports are
+ * signalled whatever the user bound there: a "futex" or "sigio" descriptor makes them the
+ * kernel -> user cells of the signal matrix; with atomic_signal=1 every signal the peer sends
+ * is sent with interrupts off, the strictest context a block driver's ->queue_rq() may have.
+ * "user_signals", "user_skipped", "user_overflows" and "user_errors" are the handle's kernel
+ * -> user signal counters (struct xseg_kstats).
+ *
  * The segment is untrusted: anything odd in it is counted in "faults", never fatal.
  * Counters are read-only module parameters (/sys/module/xseg_kpeer/parameters/).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/delay.h>
 #include <linux/err.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/sched.h>
+#include <linux/sysfs.h>
 #include <linux/workqueue.h>
 
 #include <xseg/xseg_kernel.h>
@@ -50,6 +60,19 @@ MODULE_PARM_DESC(port_cb, "Port served by the callback (default: 2)");
 static ulong k2k;
 module_param(k2k, ulong, 0444);
 MODULE_PARM_DESC(k2k, "Kernel-to-kernel requests to send from port_wq to port_cb (default: 0)");
+
+static uint k2k_dst = UINT_MAX;
+module_param(k2k_dst, uint, 0444);
+MODULE_PARM_DESC(k2k_dst, "Port the k2k requests go to (default: port_cb)");
+
+static uint reply_delay_us;
+module_param(reply_delay_us, uint, 0444);
+MODULE_PARM_DESC(reply_delay_us,
+		 "Sleep this long before each reply, so that a ping-pong partner is asleep (default: 0)");
+
+static bool atomic_signal;
+module_param(atomic_signal, bool, 0444);
+MODULE_PARM_DESC(atomic_signal, "Send every signal with interrupts off (default: 0)");
 
 /* Counters (read-only).  Each has one writer: the kthread (_wq, k2k_*) or the callback. */
 static ulong served_wq;
@@ -83,6 +106,68 @@ MODULE_PARM_DESC(callbacks, "Callback invocations");
 static struct xseg *kpeer_xseg;
 static struct xseg_sd *kpeer_sd_wq, *kpeer_sd_cb;
 static struct task_struct *kpeer_thread;
+
+/* The handle's counters of signals to user receivers, read when the file is read. */
+static int kpeer_kstat_get(char *buf, const struct kernel_param *kp)
+{
+	struct xseg_kstats st;
+	u64 v;
+
+	if (!kpeer_xseg || xseg_kernel_stats(kpeer_xseg, &st))
+		return sysfs_emit(buf, "-1\n");
+	switch ((unsigned long)kp->arg) {
+	case 0:
+		v = st.user_signals;
+		break;
+	case 1:
+		v = st.user_skipped;
+		break;
+	case 2:
+		v = st.user_overflows;
+		break;
+	default:
+		v = st.user_errors;
+		break;
+	}
+	return sysfs_emit(buf, "%llu\n", v);
+}
+
+static const struct kernel_param_ops kpeer_kstat_ops = {
+	.get = kpeer_kstat_get,
+};
+
+module_param_cb(user_signals, &kpeer_kstat_ops, (void *)0UL, 0444);
+MODULE_PARM_DESC(user_signals, "Signals sent to user receivers (futex kicks, sigio)");
+module_param_cb(user_skipped, &kpeer_kstat_ops, (void *)1UL, 0444);
+MODULE_PARM_DESC(user_skipped, "Futex receivers found spinning: no kick needed");
+module_param_cb(user_overflows, &kpeer_kstat_ops, (void *)2UL, 0444);
+MODULE_PARM_DESC(user_overflows, "User receivers' signal queue overflows");
+module_param_cb(user_errors, &kpeer_kstat_ops, (void *)3UL, 0444);
+MODULE_PARM_DESC(user_errors, "Signals to user receivers that failed (no registration...)");
+
+/*
+ * xseg_signal(), with interrupts off if atomic_signal is set (any context must do).  The
+ * first signal to each port is sent with interrupts on: xseg_signal() may take the handle's
+ * mutex the first time it meets a signal type (it resolves the type and sets it up for
+ * sending).  Callers run in process context (the kthread, the callback's work item).
+ */
+static int kpeer_signal(u32 port)
+{
+	static unsigned long seen[BITS_TO_LONGS(64)];
+	unsigned long flags;
+	int ret;
+
+	if (!atomic_signal || port >= 64 || !test_bit(port, seen)) {
+		ret = xseg_signal(kpeer_xseg, port);
+		if (port < 64 && ret != -EINVAL)
+			set_bit(port, seen);
+		return ret;
+	}
+	local_irq_save(flags);
+	ret = xseg_signal(kpeer_xseg, port);
+	local_irq_restore(flags);
+	return ret;
+}
 
 static inline u64 xseg_kpeer_pattern(u64 pos)
 {
@@ -126,6 +211,8 @@ static unsigned int kpeer_serve(u32 port, ulong *served, ulong *faults)
 		ret = xseg_accept(kpeer_xseg, port, &req);
 		if (ret == -EAGAIN)
 			break;
+		if (reply_delay_us)
+			usleep_range(reply_delay_us, reply_delay_us + reply_delay_us / 4 + 1);
 		if (ret) {
 			kpeer_inc(faults);
 			continue;
@@ -143,7 +230,7 @@ static unsigned int kpeer_serve(u32 port, ulong *served, ulong *faults)
 			kpeer_inc(faults);
 			continue;
 		}
-		xseg_signal(kpeer_xseg, ret);
+		kpeer_signal(ret);
 		kpeer_inc(served);
 	}
 	return n;
@@ -155,7 +242,7 @@ static void kpeer_callback(void *priv)
 	kpeer_inc(&callbacks);
 	if (kpeer_serve(port_cb, &served_cb, &faults_cb) == KPEER_BUDGET)
 		/* more left: come back through our own signal instead of looping here */
-		xseg_signal(kpeer_xseg, port_cb);
+		kpeer_signal(port_cb);
 }
 
 static bool kpeer_check_reply(struct xseg_request *req)
@@ -195,7 +282,7 @@ static unsigned int kpeer_k2k(ulong *sent, unsigned int *inflight)
 			kpeer_inc(&faults_wq);
 	}
 	while (*sent < k2k && *inflight < KPEER_K2K_DEPTH) {
-		if (xseg_get_request(kpeer_xseg, port_wq, port_cb, &req))
+		if (xseg_get_request(kpeer_xseg, port_wq, k2k_dst, &req))
 			break;
 		if (xseg_prep_request(kpeer_xseg, req, 0, KPEER_K2K_SIZE)) {
 			xseg_put_request(kpeer_xseg, req);
@@ -210,7 +297,7 @@ static unsigned int kpeer_k2k(ulong *sent, unsigned int *inflight)
 			kpeer_inc(&faults_wq);
 			break;
 		}
-		xseg_signal(kpeer_xseg, port_cb);
+		kpeer_signal(k2k_dst);
 		(*sent)++;
 		(*inflight)++;
 		n++;
@@ -272,6 +359,8 @@ static int __init xseg_kpeer_init(void)
 
 	if (!segment_name)
 		return -EINVAL;
+	if (k2k_dst == UINT_MAX)
+		k2k_dst = port_cb;
 	ret = xseg_kernel_join(segment_name, &kpeer_xseg);
 	if (ret) {
 		pr_err("cannot join segment %s: %d\n", segment_name, ret);
