@@ -80,9 +80,9 @@ run_ipc() {
 		return
 	fi
 	if [ $quick = 1 ]; then
-		args+=(--quick --iterations 500)
+		args+=(--kernel --quick --iterations 500)
 	else
-		args+=(--runs "$runs" --iterations 1000)
+		args+=(--kernel --runs "$runs" --iterations 1000)
 	fi
 	log "ipc: xseg-bench ${args[*]}"
 	if timeout -k 10 600 xseg-bench "${args[@]}" > "$out/ipc.txt" 2>&1; then
@@ -91,7 +91,7 @@ run_ipc() {
 		status ipc xseg-bench failed "exit $?: $(tail -3 "$out/ipc.txt")"
 	fi
 	cat "$out/ipc.txt"
-	modprobe -r xseg segdev > /dev/null 2>&1
+	modprobe -r xseg_kpeer xseg segdev > /dev/null 2>&1
 }
 
 # ---- block ----
