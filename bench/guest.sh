@@ -80,7 +80,7 @@ run_ipc() {
 		return
 	fi
 	if [ $quick = 1 ]; then
-		args+=(--kernel --quick --iterations 500)
+		args+=(--kernel --quick --iterations 300)
 	else
 		args+=(--kernel --runs "$runs" --iterations 1000)
 	fi
@@ -98,8 +98,8 @@ run_ipc() {
 # fio starts slowly under TCG (seconds: it maps many libraries over 9p), so the targets of a
 # group are set up together and measured by one fio process whose job sections, named
 # TARGET:JOB.rRUN, run one after the other (stonewall), the targets interleaved job by job
-# so that noise falls on all of them alike.  The baselines form one group; each xsegbd target
-# is a group of its own (a hang there cannot take the baselines' figures with it).
+# so that noise falls on all of them alike.  The baselines form one group, the xsegbd targets
+# another (a hang there cannot take the baselines' figures with it).
 names=()
 devs=()
 teardowns=()
@@ -109,7 +109,8 @@ fio_jobfile() {
 
 	printf '[global]\nioengine=io_uring\ndirect=1\nnumjobs=1\nsize=%sM\n' "$vol_mb"
 	printf 'time_based\nruntime=%s\nramp_time=%s\n' "$runtime" "$ramp"
-	printf 'randrepeat=0\nnorandommap\nstonewall\n'
+	# threads, not processes: a fork per job costs seconds under TCG
+	printf 'randrepeat=0\nnorandommap\nstonewall\nthread\n'
 	for r in $(seq "$runs"); do
 		for job in $(for qd in $depths; do echo "randread-4k-qd$qd"; done) \
 			randwrite-4k-qd1 randwrite-4k-qd32 read-128k-qd8; do
@@ -138,6 +139,7 @@ setup_target() {
 			status blk "$name" unavailable "${msg#*UNAVAILABLE: }"
 			;;
 		*)
+			# shellcheck disable=SC2086 # "function argument"
 			$teardown > /dev/null 2>&1
 			status blk "$name" failed "setup: $msg"
 			;;
@@ -168,6 +170,7 @@ fio_group() {
 	done
 	for i in "${!names[@]}"; do
 		log "blk: ${names[$i]}: teardown"
+		# shellcheck disable=SC2086 # "function argument"
 		${teardowns[$i]} > "$work/teardown.err" 2>&1 ||
 			status blk "${names[$i]}-teardown" failed "$(cat "$work/teardown.err")"
 	done
@@ -218,55 +221,74 @@ nbd_teardown() {
 	timeout 20 modprobe -r nbd
 }
 
-# -- xsegbd, served by a userspace peer on a segdev segment
+# -- xsegbd, served by userspace peers on one segdev segment: xseg-memd --null on port 1,
+# xseg-memd on port 2, xseg-filed on port 3, one device each
 seg=benchseg
-peer_pid=
-xdev=
+seg_ready=0
+declare -A peer_pids xdevs
 
-# xsegbd_setup PEER [PEER ARGS...]
+xsegbd_segment() {
+	[ $seg_ready = 1 ] && return 0
+	modprobe -a segdev xseg xsegbd >&2 || return 1
+	xseg segment create --type segdev --name "$seg" --size 256M --ports 32 \
+		--requests 2048 >&2 || return 1
+	seg_ready=1
+}
+
+# xsegbd_setup PORT PEER [PEER ARGS...]
 xsegbd_setup() {
-	local peer=$1 i
+	local port=$1 peer=$2 i pid dev
 
-	shift
+	shift 2
 	[ -e "$moddir/xsegbd.ko" ] || { echo "UNAVAILABLE: xsegbd.ko not built for $kver"; return 1; }
 	command -v "$peer" > /dev/null ||
 		{ echo "UNAVAILABLE: $peer not built (build/user/bin/$peer)"; return 1; }
-	modprobe -a segdev xseg xsegbd >&2 || return 1
-	xseg segment create --type segdev --name "$seg" --size 256M >&2 || return 1
-	"$peer" --segment "$seg" --port 1 "$@" > "$work/peer.log" 2>&1 &
-	peer_pid=$!
+	xsegbd_segment || return 1
+	"$peer" --segment "$seg" --port "$port" "$@" > "$work/peer$port.log" 2>&1 &
+	pid=$!
+	peer_pids[$port]=$pid
 	for i in $(seq 100); do
-		kill -0 "$peer_pid" 2> /dev/null ||
-			{ echo "$peer exited: $(tail -2 "$work/peer.log")"; return 1; }
+		kill -0 "$pid" 2> /dev/null ||
+			{ echo "$peer exited: $(tail -2 "$work/peer$port.log")"; return 1; }
 		xseg segment show "$seg" --type segdev 2> /dev/null |
-			grep -Eq "^ *1 +pid $peer_pid" && break
+			grep -Eq "^ *$port +pid $pid" && break
 		sleep 0.1
 	done
-	[ "$i" -lt 100 ] || { echo "$peer did not bind port 1"; return 1; }
-	xdev=$(xseg map --segment "$seg" --port 1 --queues 2 --depth 64 vol0) || return 1
-	[ -b "$xdev" ] || { echo "xseg map printed '$xdev'"; return 1; }
-	echo "$xdev"
+	[ "$i" -lt 100 ] || { echo "$peer did not bind port $port"; return 1; }
+	dev=$(xseg map --segment "$seg" --port "$port" --queues 2 --depth 64 "vol$port") || return 1
+	[ -b "$dev" ] || { echo "xseg map printed '$dev'"; return 1; }
+	xdevs[$port]=$dev
+	echo "$dev"
 }
-xsegbd_teardown() {
-	local rc=0
 
-	[ -n "$xdev" ] && { xseg unmap "$xdev" || rc=1; }
-	xdev=
-	if [ -n "$peer_pid" ]; then
-		kill -TERM "$peer_pid" 2> /dev/null
-		wait "$peer_pid" 2> /dev/null
+# xsegbd_teardown PORT: unmap the device, stop the peer
+xsegbd_teardown() {
+	local port=$1 rc=0
+
+	if [ -n "${xdevs[$port]:-}" ]; then
+		xseg unmap "${xdevs[$port]}" || rc=1
 	fi
-	peer_pid=
+	unset "xdevs[$port]"
+	if [ -n "${peer_pids[$port]:-}" ]; then
+		kill -TERM "${peer_pids[$port]}" 2> /dev/null
+		wait "${peer_pids[$port]}" 2> /dev/null
+	fi
+	unset "peer_pids[$port]"
+	return $rc
+}
+
+xsegbd_cleanup() {
+	[ $seg_ready = 1 ] || return 0
 	xseg segment destroy "$seg" --type segdev > /dev/null 2>&1
 	rm -rf "$work/store"
 	modprobe -r xsegbd xseg segdev > /dev/null 2>&1
-	return $rc
+	seg_ready=0
 }
-xsegbd_null_setup() { xsegbd_setup xseg-memd --size "${vol_mb}M" --null; }
-xsegbd_memd_setup() { xsegbd_setup xseg-memd --size "${vol_mb}M"; }
+xsegbd_null_setup() { xsegbd_setup 1 xseg-memd --size "${vol_mb}M" --null; }
+xsegbd_memd_setup() { xsegbd_setup 2 xseg-memd --size "${vol_mb}M"; }
 xsegbd_filed_setup() {
 	mkdir -p "$work/store"
-	xsegbd_setup xseg-filed --dir "$work/store" --size "${vol_mb}M"
+	xsegbd_setup 3 xseg-filed --dir "$work/store" --size "${vol_mb}M"
 }
 
 # udevwait PATH: there is no udev in the guest; devtmpfs nodes and sockets appear shortly
@@ -287,12 +309,11 @@ run_blk() {
 	setup_target loop-tmpfs loop_setup loop_teardown
 	setup_target nbd-memory nbd_setup nbd_teardown
 	fio_group baselines
-	setup_target xsegbd-null xsegbd_null_setup xsegbd_teardown
-	fio_group xsegbd-null
-	setup_target xsegbd-memd xsegbd_memd_setup xsegbd_teardown
-	fio_group xsegbd-memd
-	setup_target xsegbd-filed xsegbd_filed_setup xsegbd_teardown
-	fio_group xsegbd-filed
+	setup_target xsegbd-null xsegbd_null_setup "xsegbd_teardown 1"
+	setup_target xsegbd-memd xsegbd_memd_setup "xsegbd_teardown 2"
+	setup_target xsegbd-filed xsegbd_filed_setup "xsegbd_teardown 3"
+	fio_group xsegbd
+	xsegbd_cleanup
 }
 
 log "kernel $kver, $(nproc) CPUs, quick=$quick, runs=$runs, fio runtime ${runtime}s"

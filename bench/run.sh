@@ -115,7 +115,7 @@ for k in $kernels; do
 	gargs=(--out "$raw/$k")
 	[ $quick = 1 ] && gargs+=(--quick) || gargs+=(--runs "$runs")
 	rc=0
-	tools/testing/vm/run --kernel "$k" --timeout $((quick ? 420 : 3000)) --mem 2048 -- \
+	tools/testing/vm/run --kernel "$k" --timeout $((quick ? 600 : 3000)) --mem 2048 -- \
 		bench/guest.sh "${gargs[@]}" 2>&1 | tee "$raw/$k/guest.log" || rc=$?
 	if [ $rc != 0 ]; then
 		# 125: the guest kernel logged a warning/oops; 124: the VM timed out
