@@ -9,6 +9,8 @@
 #   make check             every test: native unit tests (+ ASan/UBSan), then the kselftests
 #                          in a QEMU guest for each target kernel
 #   make demo              boot a VM, serve a block device from a userspace peer, use it
+#   make bench [QUICK=1]   every benchmark (IPC, block, scaling) natively and in the VM;
+#                          report in bench/results/latest.md (QUICK=1: CI smoke run, < 5 min)
 #   make V=1               show full commands (passed through to Kbuild)
 #   make WERROR=0          do not turn warnings into errors (they are errors by default)
 #   make clean             remove everything built (build/ and nothing else)
@@ -54,12 +56,12 @@ CFLAGS_COMMON += -Werror
 endif
 
 .PHONY: all user asan modules modules-all check demo clean distclean help ksft-headers \
-	checkpatch
+	checkpatch bench
 
 all: user modules
 
 help:
-	@sed -n '3,16p' $(SRCTREE)/Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,18p' $(SRCTREE)/Makefile | sed 's/^# \{0,1\}//'
 
 user: ksft-headers
 	$(Q)$(MAKE) --no-print-directory -f $(SRCTREE)/tools/build/user.mk \
@@ -101,6 +103,9 @@ check:
 
 demo:
 	$(Q)$(SRCTREE)/tools/demo.sh
+
+bench:
+	$(Q)QUICK=$(QUICK) $(SRCTREE)/bench/run.sh
 
 checkpatch: ksft-headers
 	$(Q)$(SRCTREE)/tools/build/checkpatch.sh

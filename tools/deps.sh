@@ -19,6 +19,8 @@ pkgs=(
 	qemu-system-x86 busybox-static
 	# userspace peers and tests
 	liburing-dev fio e2fsprogs xfsprogs util-linux valgrind sparse
+	# benchmarks (make bench): plots, the nbd baseline, the report generator
+	gnuplot-nox nbdkit nbd-client python3
 )
 
 missing=()

@@ -6,9 +6,12 @@
  * ping-pong), plus the wake syscalls senders really make per request at queue depth 1, 8 and
  * 64 with a busy receiver.  The two processes are pinned to different CPUs when there are two.
  *
- *   xseg-bench [--iterations N] [--runs N] [--json FILE] [--quick] [--kernel]
+ *   xseg-bench [--iterations N] [--runs N] [--json FILE] [--cdf FILE] [--quick]
+ *              [--kernel]
  *
  * Each case runs --runs times; the tables show the median and the JSON records also min/max.
+ * --cdf writes the round-trip distribution of each latency case's last run, one line per
+ * point: case, cumulative fraction, nanoseconds (make bench plots it).
  *
  * --kernel (root, in the test VM) adds the cells with a kernel side, against the kernel test
  * peer (xseg_kpeer.ko, loaded with modprobe or from $XSEG_MODDIR) on a segdev segment: the
@@ -54,6 +57,8 @@
 static unsigned long iterations = 5000;
 static unsigned int runs = 3;
 static FILE *json;
+static FILE *cdf;
+static bool last_run;		/* --cdf records this run */
 static bool two_cpus;
 
 /* Shared between the two processes of a case (MAP_SHARED | MAP_ANONYMOUS). */
@@ -662,6 +667,21 @@ static struct kcase kcases[] = {
 
 #define N_KERNEL	(sizeof(kcases) / sizeof(*kcases))
 
+#define CDF_POINTS	200
+
+/* The sorted round trips of one run as CDF_POINTS + 1 points (the last one is the maximum). */
+static void write_cdf(const char *name, const __u64 *rtt, unsigned long n)
+{
+	unsigned long i;
+
+	if (!cdf || !last_run)
+		return;
+	fprintf(cdf, "# %s\n", name);
+	for (i = 1; i <= CDF_POINTS; i++)
+		fprintf(cdf, "%s %.4f %llu\n", name, (double)i / CDF_POINTS,
+			(unsigned long long)rtt[(n - 1) * i / CDF_POINTS]);
+}
+
 static int run_kcase(struct kcase *k, __u64 *rtt)
 {
 	double ksig;
@@ -670,6 +690,7 @@ static int run_kcase(struct kcase *k, __u64 *rtt)
 	    run_kernel(k->type, k->spin_ns, k->dst, iterations, rtt, &ksig))
 		return -1;
 	qsort(rtt, iterations, sizeof(*rtt), cmp_u64);
+	write_cdf(k->name, rtt, iterations);
 	k->p50.v[k->p50.n++] = rtt[iterations / 2];
 	k->p99.v[k->p99.n++] = rtt[iterations * 99 / 100];
 	k->ksig.v[k->ksig.n++] = ksig;
@@ -709,6 +730,7 @@ static int run_lat(struct lat_case *c, __u64 *rtt)
 	for (i = 0; i < n; i++)
 		sum += rtt[i];
 	qsort(rtt, n, sizeof(*rtt), cmp_u64);
+	write_cdf(c->name, rtt, n);
 	c->p50.v[c->p50.n++] = rtt[n / 2];
 	c->p99.v[c->p99.n++] = rtt[n * 99 / 100];
 	c->ops.v[c->ops.n++] = 1e9 * n / (double)sum;
@@ -727,8 +749,8 @@ static struct lat_case *lat_find(const char *name)
 
 static void usage(const char *argv0)
 {
-	fprintf(stderr, "usage: %s [--iterations N] [--runs N] [--json FILE] [--quick]", argv0);
-	fprintf(stderr, " [--kernel]\n");
+	fprintf(stderr, "usage: %s [--iterations N] [--runs N] [--json FILE] [--cdf FILE] "
+		"[--quick] [--kernel]\n", argv0);
 }
 
 int main(int argc, char **argv)
@@ -737,6 +759,7 @@ int main(int argc, char **argv)
 		{ "iterations", required_argument, NULL, 'i' },
 		{ "runs", required_argument, NULL, 'r' },
 		{ "json", required_argument, NULL, 'j' },
+		{ "cdf", required_argument, NULL, 'c' },
 		{ "quick", no_argument, NULL, 'q' },
 		{ "kernel", no_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
@@ -749,7 +772,7 @@ int main(int argc, char **argv)
 	__u64 *rtt;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "i:r:j:qkh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:r:j:c:qkh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
 			kernel = true;
@@ -763,6 +786,13 @@ int main(int argc, char **argv)
 		case 'j':
 			json = fopen(optarg, "w");
 			if (!json) {
+				perror(optarg);
+				return 1;
+			}
+			break;
+		case 'c':
+			cdf = fopen(optarg, "w");
+			if (!cdf) {
 				perror(optarg);
 				return 1;
 			}
@@ -793,6 +823,7 @@ int main(int argc, char **argv)
 	}
 
 	for (r = 0; r < runs; r++) {
+		last_run = r + 1 == runs;
 		for (i = 0; i < N_LAT; i++) {
 			if (run_lat(&lat_cases[i], rtt)) {
 				fprintf(stderr, "%s: run failed\n", lat_cases[i].name);
@@ -882,6 +913,8 @@ int main(int argc, char **argv)
 		fprintf(json, "\n]\n");
 		fclose(json);
 	}
+	if (cdf)
+		fclose(cdf);
 	free(rtt);
 	return 0;
 }

@@ -1,0 +1,133 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make bench [QUICK=1]: every benchmark in one session, then one report.
+#
+#   1. prerequisites (tools/deps.sh), build: user space, modules for the VM kernel(s)
+#   2. the IPC benchmark (xseg-bench) natively
+#   3. the scaling runs (xseg-scale) natively
+#   4. in the VM, once per kernel: the IPC benchmark, then the block benchmark (fio on
+#      null_blk, loop over tmpfs, nbd + nbdkit memory, xsegbd with xseg-memd --null,
+#      xseg-memd and xseg-filed): bench/guest.sh
+#   5. bench/report.py: bench/results/<date>-<kernel>.{json,md} and the plots (gnuplot),
+#      copied to bench/results/latest.{json,md}
+#
+# QUICK=1 (the CI smoke run, under 5 minutes): one run per figure, short runs, the newest
+# kernel only.  Otherwise: the median of BENCH_RUNS (default 3; xseg-bench 5) runs, both
+# target kernels.  Environment: BENCH_KERNELS (space-separated list overriding the kernels),
+# BENCH_STRICT=1 (a benchmark whose part is not in the tree, e.g. xsegbd before it is merged,
+# fails the run instead of being recorded as unavailable).
+#
+# Exit status: 0 when every benchmark that should run ran; 1 otherwise (the report is
+# still written, with the failures in it).
+set -uo pipefail
+
+src=$(cd "$(dirname "$0")/.." && pwd)
+cd "$src"
+quick=${QUICK:-0}
+[ "$quick" = 0 ] || quick=1
+runs=${BENCH_RUNS:-3}
+t0=$(date +%s)
+failed=0
+
+say() { printf '\033[1m== %s\033[0m (%d s)\n' "$*" $(($(date +%s) - t0)); }
+fail() {
+	echo "bench: FAILED: $*" >&2
+	failed=1
+}
+
+target_kernels() {
+	local v
+	for v in /boot/vmlinuz-*; do
+		v=${v#/boot/vmlinuz-}
+		case "$v" in
+		6.1.*-amd64 | 6.12.*-amd64) [ -e "/lib/modules/$v/build/Makefile" ] && echo "$v" ;;
+		esac
+	done | sort -V
+}
+
+say "prerequisites (tools/deps.sh)"
+tools/deps.sh || exit 1
+for t in gnuplot fio nbdkit nbd-client python3; do
+	command -v "$t" > /dev/null || { echo "bench: $t is missing (tools/deps.sh)" >&2; exit 1; }
+done
+
+if [ -n "${BENCH_KERNELS:-}" ]; then
+	kernels=$BENCH_KERNELS
+elif [ $quick = 1 ]; then
+	kernels=$(target_kernels | tail -n 1)
+else
+	kernels=$(target_kernels | tr '\n' ' ')
+fi
+[ -n "$kernels" ] || { echo "bench: no target kernel installed (tools/deps.sh)" >&2; exit 1; }
+
+say "build (user space; modules for $kernels)"
+make -s -j"$(nproc)" user || exit 1
+for k in $kernels; do
+	make -s -j"$(nproc)" modules KVER="$k" || exit 1
+done
+
+stamp=$(date +%Y-%m-%d-%H%M%S)
+raw=$src/bench/results/raw/$stamp
+mkdir -p "$raw/native"
+{
+	echo "stamp=$stamp"
+	echo "quick=$quick"
+	echo "kernels=$kernels"
+	echo "host_kernel=$(uname -r)"
+	echo "cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+	echo "cpus=$(nproc)"
+	echo "mem_mb=$(($(sed -n 's/^MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo) / 1024))"
+	echo "loadavg=$(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "commit=$(git rev-parse --short HEAD 2> /dev/null)$(git diff --quiet HEAD 2> /dev/null || echo '+dirty')"
+	echo "qemu=$(qemu-system-x86_64 --version | head -n 1)"
+} > "$raw/meta"
+
+if [ $quick = 1 ]; then
+	ipc_args=(--quick)
+	scale_args=(--quick --max-segment 1G)
+else
+	ipc_args=(--runs 5 --iterations 20000)
+	scale_args=(--runs "$runs" --max-segment 4G)
+fi
+
+say "IPC benchmark, native ($(uname -r))"
+if build/user/bin/xseg-bench "${ipc_args[@]}" --json "$raw/native/ipc.json" \
+	--cdf "$raw/native/ipc.cdf" 2>&1 | tee "$raw/native/ipc.txt"; then
+	printf 'ipc\txseg-bench\tok\t\n' > "$raw/native/status.tsv"
+else
+	printf 'ipc\txseg-bench\tfailed\texit status %s\n' "$?" > "$raw/native/status.tsv"
+	fail "xseg-bench (native)"
+fi
+
+say "scaling runs, native"
+if build/user/bin/xseg-scale "${scale_args[@]}" --json "$raw/native/scale.json" 2>&1 |
+	tee "$raw/native/scale.txt"; then
+	printf 'scale\txseg-scale\tok\t\n' >> "$raw/native/status.tsv"
+else
+	printf 'scale\txseg-scale\tfailed\texit status %s\n' "$?" >> "$raw/native/status.tsv"
+	fail "xseg-scale (native)"
+fi
+
+for k in $kernels; do
+	say "VM $k: IPC and block benchmarks (bench/guest.sh)"
+	mkdir -p "$raw/$k"
+	gargs=(--out "$raw/$k")
+	[ $quick = 1 ] && gargs+=(--quick) || gargs+=(--runs "$runs")
+	rc=0
+	tools/testing/vm/run --kernel "$k" --timeout $((quick ? 600 : 3000)) --mem 2048 -- \
+		bench/guest.sh "${gargs[@]}" 2>&1 | tee "$raw/$k/guest.log" || rc=$?
+	if [ $rc != 0 ]; then
+		# 125: the guest kernel logged a warning/oops; 124: the VM timed out
+		printf 'vm\t%s\tfailed\tbench/guest.sh exit %s (see guest.log)\n' "$k" "$rc" \
+			>> "$raw/$k/status.tsv"
+		fail "VM run on $k (exit $rc)"
+	fi
+done
+
+say "report"
+rargs=("$raw")
+[ "${BENCH_STRICT:-0}" = 1 ] && rargs+=(--strict)
+python3 bench/report.py "${rargs[@]}" || fail "report: a benchmark failed or is missing (above)"
+say "done: bench/results/latest.md"
+exit $failed
