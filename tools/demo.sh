@@ -10,7 +10,7 @@
 # remounts, verifies and tears everything down, then prints a report.
 #
 # Environment: KVER (default: the newest installed target kernel), DEMO_TIMEOUT (seconds,
-# default 300), DEMO_MB (megabytes of files written, default 64).
+# default 300), DEMO_MB (megabytes of files written, default 32).
 set -eo pipefail
 
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,6 +42,6 @@ make -s -j"$(nproc)" modules KVER="$kver"
 say "boot $kver under QEMU (TCG) and run the demo inside"
 rc=0
 tools/testing/vm/run --kernel "$kver" --timeout "${DEMO_TIMEOUT:-300}" --mem 2048 -- \
-	env DEMO_MB="${DEMO_MB:-64}" tools/demo/guest.sh || rc=$?
+	env DEMO_MB="${DEMO_MB:-32}" tools/demo/guest.sh || rc=$?
 say "demo finished in $(($(date +%s) - t0)) s (exit $rc)"
 exit $rc
