@@ -82,7 +82,7 @@ while written < total:
 with open(sums, "w") as f:
     f.writelines(lines)
 with open(count, "w") as f:
-    f.write("%d files in %d directories, %.1f MiB\n" % (n, min(n, 16) * 3, written / 1048576))
+    f.write("%d files in %d directories, %.1f MiB\n" % (n, len(dirs), written / 1048576))
 PY
 	sync
 }
