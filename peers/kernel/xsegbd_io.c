@@ -144,7 +144,8 @@ static blk_status_t xsegbd_cmd_init(struct xsegbd_dev *dev, struct request *rq,
 
 /*
  * Sends a fresh xseg request for a WAITING command (first issue or re-issue).  Returns 0
- * when sent or when the command is no longer ours to send; -EAGAIN when the segment has no
+ * when sent, when the command is no longer ours to send, or when the server died meanwhile
+ * (the command is WAITING for the recovery); -EAGAIN when the segment has no
  * free request or buffer (the command is WAITING again); another -errno when the request
  * cannot be built (the command is WAITING again; the caller fails it).
  */
@@ -201,6 +202,13 @@ int xsegbd_issue(struct xsegbd_dev *dev, struct xsegbd_queue *q, struct request 
 		spin_unlock_irq(&dev->lock);
 		xseg_put_request(xseg, req);
 		xsegbd_finish(dev, rq, BLK_STS_IOERR);
+		return 0;
+	}
+	if (dev->state == XSEGBD_RECOVERING) {
+		/* the server died meanwhile: the recovery sends it to the next one */
+		cmd->phase = XSEGBD_WAITING;
+		spin_unlock_irq(&dev->lock);
+		xseg_put_request(xseg, req);
 		return 0;
 	}
 	cmd->gen++;
