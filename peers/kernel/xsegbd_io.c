@@ -144,7 +144,8 @@ static blk_status_t xsegbd_cmd_init(struct xsegbd_dev *dev, struct request *rq,
 
 /*
  * Sends a fresh xseg request for a WAITING command (first issue or re-issue).  Returns 0
- * when sent or when the command is no longer ours to send; -EAGAIN when the segment has no
+ * when sent, when the command is no longer ours to send, or when the server died meanwhile
+ * (the command is WAITING for the recovery); -EAGAIN when the segment has no
  * free request or buffer (the command is WAITING again); another -errno when the request
  * cannot be built (the command is WAITING again; the caller fails it).
  */
@@ -201,6 +202,13 @@ int xsegbd_issue(struct xsegbd_dev *dev, struct xsegbd_queue *q, struct request 
 		spin_unlock_irq(&dev->lock);
 		xseg_put_request(xseg, req);
 		xsegbd_finish(dev, rq, BLK_STS_IOERR);
+		return 0;
+	}
+	if (dev->state == XSEGBD_RECOVERING) {
+		/* the server died meanwhile: the recovery sends it to the next one */
+		cmd->phase = XSEGBD_WAITING;
+		spin_unlock_irq(&dev->lock);
+		xseg_put_request(xseg, req);
 		return 0;
 	}
 	cmd->gen++;
@@ -336,15 +344,19 @@ const struct blk_mq_ops xsegbd_mq_ops = {
 	.init_hctx = xsegbd_init_hctx,
 };
 
-/* Checks a reply against the command's own record; 0 or the blk_status to fail with. */
+/*
+ * Checks a reply against the command's own record; 0 or the blk_status to fail with.
+ * *bogusp: the reply breaks the protocol (as opposed to a legitimate -errno result).
+ */
 static blk_status_t xsegbd_check_reply(struct xsegbd_dev *dev, struct xseg_request *req,
-				       const struct xsegbd_cmd *cmd, int *resultp)
+				       const struct xsegbd_cmd *cmd, int *resultp, bool *bogusp)
 {
 	u64 serviced = READ_ONCE(req->serviced);
 	s32 result = READ_ONCE(req->result);
 	u64 want = cmd->op == XSEG_OP_FLUSH ? 0 : cmd->size;
 
 	*resultp = result;
+	*bogusp = true;
 	if (result > 0 || result < -MAX_ERRNO)
 		return BLK_STS_IOERR;
 	if (READ_ONCE(req->op) != cmd->op || READ_ONCE(req->offset) != cmd->offset ||
@@ -352,10 +364,13 @@ static blk_status_t xsegbd_check_reply(struct xsegbd_dev *dev, struct xseg_reque
 	    READ_ONCE(req->buf_len) != cmd->buf_len ||
 	    READ_ONCE(req->index) != (u32)xseg_req_index(dev->xseg, req))
 		return BLK_STS_IOERR;
+	*bogusp = false;
 	if (result)
 		return result == -ENOSPC ? BLK_STS_NOSPC : BLK_STS_IOERR;
-	if (serviced != want)
+	if (serviced != want) {
+		*bogusp = true;
 		return BLK_STS_IOERR;
+	}
 	return BLK_STS_OK;
 }
 
@@ -420,6 +435,7 @@ static void xsegbd_handle_reply(struct xsegbd_dev *dev, struct xsegbd_queue *q,
 	struct xsegbd_cmd *cmd;
 	struct request *rq;
 	blk_status_t st;
+	bool bogus;
 	int result;
 
 	if (tag == XSEGBD_INFO_TAG) {
@@ -442,8 +458,8 @@ static void xsegbd_handle_reply(struct xsegbd_dev *dev, struct xsegbd_queue *q,
 	cmd->xreq = NULL;
 	spin_unlock_irq(&dev->lock);
 
-	st = xsegbd_check_reply(dev, req, cmd, &result);
-	if (st && !result) {
+	st = xsegbd_check_reply(dev, req, cmd, &result, &bogus);
+	if (bogus) {
 		atomic64_inc(&dev->stats.bogus);
 		pr_warn_ratelimited("xsegbd%d: bogus reply (op %u offset %llu): I/O failed\n",
 				    dev->id, cmd->op, cmd->offset);
@@ -452,7 +468,7 @@ static void xsegbd_handle_reply(struct xsegbd_dev *dev, struct xsegbd_queue *q,
 		xsegbd_copy_from_buf(rq, cmd->data, cmd->data_len);
 	xsegbd_put(dev, req, cmd->buf_off, cmd->buf_len);
 
-	if (result == -EPIPE && cmd->reissues < XSEGBD_MAX_REISSUE) {
+	if (!bogus && result == -EPIPE && cmd->reissues < XSEGBD_MAX_REISSUE) {
 		/* the server died with it (reclaimed by someone): send it again */
 		bool running;
 

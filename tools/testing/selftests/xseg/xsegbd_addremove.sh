@@ -12,18 +12,29 @@ xsegbd_setup
 
 ksft_test "server on port 1 starts" xsegbd_server_start 1 || ksft_finish
 
+# wait_io N: until device N has completed I/O (fio starts slowly under TCG; removing the
+# device before it opens it would let fio create a regular file of that name)
+wait_io() {
+	local i
+	for i in $(seq 600); do
+		[ "$(awk '{print $2}' "$XSEGBD_BUS/devices/$1/stats")" -gt 16 ] && return 0
+		sleep 0.1
+	done
+	echo "no I/O on device $1"
+	return 1
+}
+
 # force_under_io I: add, run fio, remove with force while it runs
 force_under_io() {
 	local n fio_pid
 	n=$(xsegbd_add "segment=$XSEGBD_SEG port=1 target=ar$1 queues=2 depth=16") || return 1
 	timeout -s KILL 120 fio --name=ar --filename="/dev/xsegbd$n" --direct=1 \
 		--ioengine=libaio --rw=randrw --bs=4k --iodepth=16 --size=8M --time_based \
-		--runtime=30 > /dev/null 2>&1 &
+		--runtime=30 --allow_file_create=0 > /dev/null 2>&1 &
 	fio_pid=$!
-	sleep 2
-	xsegbd_remove "$n" force || { kill "$fio_pid"; return 1; }
-	wait "$fio_pid"
-	echo "fio exit $? after the forced remove"
+	wait_io "$n" || { wait "$fio_pid"; return 1; }
+	xsegbd_remove "$n" force || { wait "$fio_pid"; return 1; }
+	wait "$fio_pid" && { echo "fio did not see the device go"; return 1; }
 	[ ! -e "/dev/xsegbd$n" ] && [ ! -e "$XSEGBD_BUS/devices/$n" ]
 }
 
@@ -36,9 +47,9 @@ busy_then_remove() {
 	n=$(xsegbd_add "segment=$XSEGBD_SEG port=1 target=busy") || return 1
 	timeout -s KILL 120 fio --name=busy --filename="/dev/xsegbd$n" --direct=1 \
 		--ioengine=libaio --rw=randwrite --bs=4k --iodepth=8 --size=4M --time_based \
-		--runtime=4 > /dev/null 2>&1 &
+		--runtime=4 --allow_file_create=0 > /dev/null 2>&1 &
 	fio_pid=$!
-	sleep 1
+	wait_io "$n" || { wait "$fio_pid"; return 1; }
 	if xsegbd_remove "$n" 2> /dev/null; then
 		echo "remove succeeded while fio had the device open"
 		return 1

@@ -13,8 +13,9 @@ xsegbd_setup
 
 # crash_and_restart N HOW: fio on device N; the server dies (HOW: self or kill); restart.
 crash_and_restart() {
-	local n=$1 how=$2 fio_pid rc
-	xsegbd_fio "/dev/xsegbd$n" "crash-$how" --iodepth=16 --size=4M &
+	local n=$1 how=$2 fio_pid rc re0
+	re0=$(awk '{print $5}' "$XSEGBD_BUS/devices/$n/stats")
+	xsegbd_fio "/dev/xsegbd$n" "crash-$how" --iodepth=16 --size=6M &
 	fio_pid=$!
 	if [ "$how" = kill ]; then
 		# kill it in the middle of the write phase: 400 I/Os after fio started
@@ -22,7 +23,7 @@ crash_and_restart() {
 		done0=$(awk '{print $2}' "$XSEGBD_BUS/devices/$n/stats")
 		for i in $(seq 600); do
 			set -- $(cat "$XSEGBD_BUS/devices/$n/stats")
-			[ $(($2 - done0)) -ge 200 ] && [ "$1" -ge 4 ] && break
+			[ $(($2 - done0)) -ge 200 ] && break
 			sleep 0.05
 		done
 		echo "killing the server, in flight: $(awk '{print $1}' "$XSEGBD_BUS/devices/$n/stats")"
@@ -37,7 +38,9 @@ crash_and_restart() {
 	rc=$?
 	[ $rc = 0 ] || xsegbd_diag "$n"
 	echo "stats: $(xsegbd_attr "$n" stats)"
-	return $rc
+	[ $rc = 0 ] || return $rc
+	# I/O that waited for the new server was sent to it
+	[ "$(awk '{print $5}' "$XSEGBD_BUS/devices/$n/stats")" -gt "$re0" ]
 }
 
 ksft_test "server with --die-after 300 starts" xsegbd_server_start 1 --die-after 300 ||
