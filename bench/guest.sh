@@ -221,8 +221,9 @@ nbd_teardown() {
 	timeout 20 modprobe -r nbd
 }
 
-# -- xsegbd, served by userspace peers on one segdev segment: xseg-memd --null on port 1,
-# xseg-memd on port 2, xseg-filed on port 3, one device each
+# -- xsegbd, served by userspace peers on one segdev segment: xseg-memd --null on port 24,
+# xseg-memd on port 25, xseg-filed on port 26, one device each (xsegbd takes its own ports,
+# one per queue, from the lowest free ones)
 seg=benchseg
 seg_ready=0
 declare -A peer_pids xdevs
@@ -284,11 +285,11 @@ xsegbd_cleanup() {
 	modprobe -r xsegbd xseg segdev > /dev/null 2>&1
 	seg_ready=0
 }
-xsegbd_null_setup() { xsegbd_setup 1 xseg-memd --size "${vol_mb}M" --null; }
-xsegbd_memd_setup() { xsegbd_setup 2 xseg-memd --size "${vol_mb}M"; }
+xsegbd_null_setup() { xsegbd_setup 24 xseg-memd --size "${vol_mb}M" --null; }
+xsegbd_memd_setup() { xsegbd_setup 25 xseg-memd --size "${vol_mb}M"; }
 xsegbd_filed_setup() {
 	mkdir -p "$work/store"
-	xsegbd_setup 3 xseg-filed --dir "$work/store" --size "${vol_mb}M"
+	xsegbd_setup 26 xseg-filed --dir "$work/store" --size "${vol_mb}M"
 }
 
 # udevwait PATH: there is no udev in the guest; devtmpfs nodes and sockets appear shortly
@@ -309,9 +310,9 @@ run_blk() {
 	setup_target loop-tmpfs loop_setup loop_teardown
 	setup_target nbd-memory nbd_setup nbd_teardown
 	fio_group baselines
-	setup_target xsegbd-null xsegbd_null_setup "xsegbd_teardown 1"
-	setup_target xsegbd-memd xsegbd_memd_setup "xsegbd_teardown 2"
-	setup_target xsegbd-filed xsegbd_filed_setup "xsegbd_teardown 3"
+	setup_target xsegbd-null xsegbd_null_setup "xsegbd_teardown 24"
+	setup_target xsegbd-memd xsegbd_memd_setup "xsegbd_teardown 25"
+	setup_target xsegbd-filed xsegbd_filed_setup "xsegbd_teardown 26"
 	fio_group xsegbd
 	xsegbd_cleanup
 }

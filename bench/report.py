@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """make bench, last step: raw results -> records, Markdown report, plots.
 
-    bench/report.py RAWDIR [--strict] [--out DIR]
+    bench/report.py RAWDIR [--strict] [--out DIR] [--kernels "K..."]
 
 RAWDIR (bench/results/raw/<stamp>, written by bench/run.sh) holds `meta`, `native/`
 (xseg-bench and xseg-scale on the host) and one directory per VM kernel (bench/guest.sh:
@@ -15,6 +15,8 @@ ipc.json, ipc.cdf, blk/TARGET.json, status.tsv).  Writes, in DIR (default bench/
     latest.json, latest.md  copies of the newest
 
 Exit status 1 when a benchmark that should have run failed, or (--strict) was unavailable.
+--kernels reports on these VM kernels only (a run stopped before its last kernel); the report
+says so.
 """
 import glob
 import json
@@ -44,7 +46,7 @@ def stat(values):
 
 
 class Run:
-    def __init__(self, raw, out):
+    def __init__(self, raw, out, kernels=None):
         self.raw = raw
         self.out = out
         self.meta = {}
@@ -52,6 +54,10 @@ class Run:
             k, _, v = line.rstrip("\n").partition("=")
             self.meta[k] = v
         self.kernels = self.meta["kernels"].split()
+        self.dropped = []
+        if kernels is not None:
+            self.dropped = [k for k in self.kernels if k not in kernels.split()]
+            self.kernels = [k for k in self.kernels if k in kernels.split()]
         self.host = self.meta["host_kernel"]
         self.quick = self.meta.get("quick") == "1"
         self.records = []
@@ -482,6 +488,9 @@ class Run:
                   "shared: figures are noisy)" % (m.get("cpu"), m.get("cpus"),
                                                   m.get("mem_mb"), m.get("loadavg")))
         md.append("- native runs: host kernel %s" % self.host)
+        if self.dropped:
+            md.append("- **not in this report**: the VM runs on %s (the run was stopped "
+                      "before them)" % ", ".join(self.dropped))
         md.append("- VM runs: %s under %s, TCG (no KVM), 2 vCPUs, 2 GiB" % (
             ", ".join(self.kernels), m.get("qemu")))
         md.append("- **Timings under QEMU TCG are relative, not absolute**: compare figures "
@@ -555,13 +564,17 @@ def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     strict = "--strict" in sys.argv
     out = os.path.join(HERE, "results")
+    kernels = None
+    if "--kernels" in sys.argv:
+        kernels = sys.argv[sys.argv.index("--kernels") + 1]
+        args.remove(kernels)
     if "--out" in sys.argv:
         out = sys.argv[sys.argv.index("--out") + 1]
         args.remove(out)
     if len(args) != 1:
         print(__doc__, file=sys.stderr)
         return 2
-    run = Run(args[0], out)
+    run = Run(args[0], out, kernels)
     run.load()
     plots = run.plots()
     problems = run.problems(strict)

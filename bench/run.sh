@@ -57,7 +57,7 @@ if [ -n "${BENCH_KERNELS:-}" ]; then
 elif [ $quick = 1 ]; then
 	kernels=$(target_kernels | tail -n 1)
 else
-	kernels=$(target_kernels | tr '\n' ' ')
+	kernels=$(target_kernels | sort -Vr | tr '\n' ' ')  # newest first
 fi
 [ -n "$kernels" ] || { echo "bench: no target kernel installed (tools/deps.sh)" >&2; exit 1; }
 
