@@ -138,6 +138,7 @@ xsegbd_fio() {
 	local dev=$1 name=$2
 	shift 2
 	timeout -s KILL "${XSEGBD_FIO_TIMEOUT:-150}" fio --name="$name" --filename="$dev" --direct=1 --ioengine=libaio --rw=randwrite \
+		--allow_file_create=0 --verify_state_save=0 \
 		--bs=4k --size=16M --verify=crc32c --verify_fatal=1 --do_verify=1 \
 		--group_reporting --minimal "$@" > "$XSEGBD_STORE/fio-$name.out" 2>&1
 	local rc=$?
