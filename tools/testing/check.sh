@@ -116,6 +116,10 @@ if [ "${NATIVE:-1}" != 0 ]; then
 	tools/testing/runner --label valgrind tools/testing/valgrind.sh | tee "$log"
 	add_counts valgrind "$log" || { note_problem "valgrind runner gave no summary"; fail=$((fail + 1)); }
 
+	echo "# == the benchmark report generator (bench/selftest.sh, no VM)"
+	tools/testing/runner --label bench bench/selftest.sh | tee "$log"
+	add_counts bench "$log" || { note_problem "bench runner gave no summary"; fail=$((fail + 1)); }
+
 	echo "# == line coverage of the core by the unit tests (gcov, >= 85%)"
 	tools/testing/runner --label coverage tools/testing/coverage.sh | tee "$log"
 	add_counts coverage "$log" || { note_problem "coverage runner gave no summary"; fail=$((fail + 1)); }
@@ -128,7 +132,7 @@ if [ "${VM:-1}" != 0 ]; then
 
 	for k in "${built_kernels[@]}"; do
 		echo "# == kselftests in a VM: $k"
-		tools/testing/vm/run --kernel "$k" --timeout "${VM_TIMEOUT:-1800}" -- \
+		tools/testing/vm/run --kernel "$k" --timeout "${VM_TIMEOUT:-2700}" -- \
 			tools/testing/selftests/xseg/run_vm.sh 2>&1 | tee "$log"
 		rc=${PIPESTATUS[0]}
 		LAST_SKIP=0

@@ -14,6 +14,10 @@ for t in "$src"/build/user/tests/vm/* "$here"/*.sh; do
 	common.sh | run_*.sh) continue ;;
 	# driven by the xsegbd_*.sh tests, which set up the device it checks
 	xsegbd_test) continue ;;
+	# 5 to 10 minutes each under TCG: not in make check yet (XSEG_EXTENDED=1 adds them;
+	# naming one runs it)
+	xsegbd_addremove.sh | xsegbd_bogus.sh | xsegbd_recovery.sh)
+		[ "${XSEG_EXTENDED:-0}" = 1 ] || [ $# -gt 0 ] || continue ;;
 	esac
 	if [ $# -gt 0 ]; then
 		keep=0
@@ -24,4 +28,6 @@ for t in "$src"/build/user/tests/vm/* "$here"/*.sh; do
 	fi
 	tests+=("$t")
 done
+# the block device tests move real data through TCG: up to 15 minutes each
+export XSEG_TEST_TIMEOUT=${XSEG_TEST_TIMEOUT:-900}
 exec "$src/tools/testing/runner" --label "vm-$(uname -r)" --no-skip "${tests[@]}"
