@@ -372,9 +372,13 @@ out:
 /* ---- setup and teardown --------------------------------------------------------------- */
 
 /* Claims the ports (without a descriptor: the threads bind theirs). */
+#define PEER_KERNEL_BIND_TRIES	40
+#define PEER_KERNEL_BIND_USEC	50000
+
 static int peer_bind_ports(struct peer *p, bool *took_over)
 {
 	struct xseg_port_info info;
+	unsigned int tries;
 	__u32 port;
 	int ret;
 
@@ -387,6 +391,17 @@ static int peer_bind_ports(struct peer *p, bool *took_over)
 			*took_over = true;
 		}
 		ret = xseg_bind_port(p->xseg, port, NULL);
+		/*
+		 * xsegbd holds a dead server's port for a moment while it sends the queued
+		 * requests back (its recovery): a kernel owner gets up to 2 s to let go.
+		 */
+		for (tries = 0; ret == -EBUSY && tries < PEER_KERNEL_BIND_TRIES; tries++) {
+			if (xseg_get_port_info(p->xseg, port, &info) ||
+			    !(info.owner & XSEG_TAG_KERNEL))
+				break;
+			usleep(PEER_KERNEL_BIND_USEC);
+			ret = xseg_bind_port(p->xseg, port, NULL);
+		}
 		if (ret == -EBUSY) {
 			if (!xseg_get_port_info(p->xseg, port, &info) &&
 			    (info.owner & XSEG_TAG_KERNEL))
