@@ -36,6 +36,9 @@ struct xseg_geom {
 	u64 heap_size;
 	u32 heap_units;
 	u32 bitmap_words;
+	u64 features;		/* XSEG_FEAT_* of the segment */
+	u64 idc_off;		/* XSEG_FEAT_IDC: service registry, 0 = absent */
+	u64 bufs_off;		/* XSEG_FEAT_IDC: remote buffer table, 0 = absent */
 };
 
 /* Per handle, per type id state.  Protected by xseg->lock. */
@@ -92,6 +95,16 @@ static inline struct xseg_request *xseg_req_at(struct xseg *xseg, u32 idx)
 static inline struct xseg_signal_desc *xseg_sd_at(struct xseg *xseg, u32 idx)
 {
 	return (struct xseg_signal_desc *)(xseg->base + xseg->g.sds_off) + idx;
+}
+
+static inline struct xseg_service_entry *xseg_svc_at(struct xseg *xseg, u32 idx)
+{
+	return (struct xseg_service_entry *)(xseg->base + xseg->g.idc_off) + idx;
+}
+
+static inline struct xseg_buffer_entry *xseg_buf_at(struct xseg *xseg, u32 idx)
+{
+	return (struct xseg_buffer_entry *)(xseg->base + xseg->g.bufs_off) + idx;
 }
 
 static inline struct xseg_type_entry *xseg_type_at(struct xseg *xseg, u32 idx)
