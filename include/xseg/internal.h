@@ -153,6 +153,17 @@ int xseg_reclaim_sds(struct xseg *xseg);
 void xseg_signal_leave(struct xseg *xseg);
 const struct xseg_signal_type *xseg_builtin_type(const char *name);
 
+/* idc_registry.c */
+int xseg_idc_name_check(const char *name);
+int xseg_idc_registry_find(struct xseg *xseg, const char *name, u32 *idxp, u32 *portp,
+			   u32 *genp, u64 *ownerp);
+int xseg_idc_registry_add(struct xseg *xseg, const char *name, u32 port, u32 *idxp);
+int xseg_idc_registry_del(struct xseg *xseg, u32 idx);
+
+/* idc_buffer.c */
+struct xseg_idc;
+void xseg_idc_run_transfers(struct xseg_idc *idc);
+
 /* signal_poll.c */
 extern const struct xseg_signal_type xseg_poll_type;
 

@@ -1,0 +1,475 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The endpoint API (<xseg/idc.h>): connection lifecycle, messages, transactions, quotas,
+ * stale communications and remote buffers, with peers in one process (one idc each, driven
+ * alternately) and in forked processes killed with SIGKILL.
+ *
+ * XSEG_EP_KILL_ITERS sets the rounds of the random kill -9 test (default 100).
+ */
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "unit_common.h"
+#include <xseg/idc.h>
+#include <xseg/signal_user.h>
+#include "kselftest_harness.h"
+
+#define SIGTYPE		XSEG_SIGNAL_FUTEX
+#define SVC		"echo"
+
+/* ---- an echo service whose handlers can be told to hold what they receive ---- */
+
+struct counters {
+	int appear, connect, disconnect, disappear, msgs, txns;
+	int hold;				/* keep received transactions */
+	struct xseg_idc_transaction *held[XSEG_IDC_MAX_QUOTA];
+	int nheld;
+	int last_len;
+	char last[256];
+};
+
+static struct counters *cnt(struct xseg_endpoint *ep)
+{
+	return ep->priv;
+}
+
+static void on_appear(struct xseg_endpoint *ep) { cnt(ep)->appear++; }
+static void on_connect(struct xseg_endpoint *ep) { cnt(ep)->connect++; }
+static void on_disconnect(struct xseg_endpoint *ep) { cnt(ep)->disconnect++; }
+static void on_disappear(struct xseg_endpoint *ep) { cnt(ep)->disappear++; }
+
+static void on_message(struct xseg_endpoint *ep, struct xseg_idc_message *msg)
+{
+	struct counters *c = cnt(ep);
+
+	c->msgs++;
+	c->last_len = msg->body.len < sizeof(c->last) ? msg->body.len : sizeof(c->last);
+	memcpy(c->last, msg->body.addr, c->last_len);
+	xseg_idc_message_complete(msg);
+}
+
+static void on_txn(struct xseg_endpoint *ep, struct xseg_idc_transaction *txn)
+{
+	struct counters *c = cnt(ep);
+	__u64 n = txn->params.len < txn->status.len ? txn->params.len : txn->status.len;
+
+	c->txns++;
+	memcpy(txn->status.addr, txn->params.addr, n);
+	txn->status_len = n;
+	if (c->hold) {
+		c->held[c->nheld++] = txn;
+		return;
+	}
+	xseg_idc_transaction_complete(txn, 0);
+}
+
+static const struct xseg_endpoint_ops echo_ops = {
+	.appear = on_appear,
+	.connect = on_connect,
+	.disconnect = on_disconnect,
+	.disappear = on_disappear,
+	.handle_message = on_message,
+	.handle_transaction = on_txn,
+};
+
+/* ---- sender-side completions ---- */
+
+struct done {
+	int n, errors, last_error;
+};
+
+static void msg_done(struct xseg_idc_message *msg)
+{
+	struct done *d = msg->priv;
+
+	d->n++;
+	d->last_error = msg->error;
+	if (msg->error)
+		d->errors++;
+}
+
+static void txn_done(struct xseg_idc_transaction *txn)
+{
+	struct done *d = txn->priv;
+
+	d->n++;
+	d->last_error = txn->error;
+	if (txn->error)
+		d->errors++;
+}
+
+/* ---- a segment shared with forked children ---- */
+
+static void *shared_segment(__u64 *sizep)
+{
+	struct xseg_config cfg;
+	__u64 size;
+	void *mem;
+
+	xseg_config_default(&cfg);
+	cfg.nr_ports = 32;
+	cfg.nr_requests = 256;
+	cfg.nr_sds = 32;
+	cfg.heap_size = 4 << 20;
+	if (xseg_segment_size(&cfg, &size))
+		return NULL;
+	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED)
+		return NULL;
+	if (xseg_init_mem(mem, size, &cfg)) {
+		munmap(mem, size);
+		return NULL;
+	}
+	*sizep = size;
+	return mem;
+}
+
+static __u64 now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+}
+
+/* Drives both sides until cond holds or ms pass; returns whether it holds. */
+#define RUN_UNTIL(a, b, cond, ms) ({					\
+	__u64 __end = now_ms() + (ms);					\
+	while (!(cond) && now_ms() < __end) {				\
+		if ((a))						\
+			xseg_idc_poll(a);				\
+		if ((b))						\
+			xseg_idc_wait(b, 1000);				\
+	}								\
+	(cond);								\
+})
+
+FIXTURE(ep) {
+	void *mem;
+	__u64 size;
+	struct xseg *sx, *cx;
+	struct xseg_idc s, c;
+	struct xseg_idc_service svc;
+	struct xseg_endpoint conns[4];
+	struct xseg_endpoint ep;
+	struct counters sc, cc;
+	__u32 free0;
+};
+
+FIXTURE_SETUP(ep)
+{
+	struct xseg_info info;
+	int i;
+
+	self->mem = shared_segment(&self->size);
+	ASSERT_NE(NULL, self->mem);
+	ASSERT_EQ(0, xseg_join_mem(self->mem, self->size, &self->sx));
+	ASSERT_EQ(0, xseg_join_mem(self->mem, self->size, &self->cx));
+	ASSERT_EQ(0, xseg_get_info(self->sx, &info));
+	self->free0 = info.requests_free;
+	ASSERT_EQ(0, xseg_idc_init(&self->s, self->sx, SIGTYPE));
+	ASSERT_EQ(0, xseg_idc_init(&self->c, self->cx, SIGTYPE));
+	ASSERT_EQ(0, xseg_idc_service_register(&self->svc, &self->s, SVC, &echo_ops,
+					       self->conns, 4, NULL));
+	for (i = 0; i < 4; i++)
+		self->conns[i].priv = &self->sc;
+	xseg_endpoint_create(&self->ep, &self->c, SVC, &echo_ops, NULL);
+	self->ep.priv = &self->cc;
+	ASSERT_TRUE(RUN_UNTIL(&self->s, &self->c, xseg_endpoint_connected(&self->ep), 2000));
+	ASSERT_EQ(1, self->cc.appear);
+	ASSERT_EQ(1, self->cc.connect);
+	ASSERT_EQ(1, self->sc.connect);
+}
+
+FIXTURE_TEARDOWN(ep)
+{
+	struct xseg_info info;
+
+	/* destroy without blocking: the server must run for the disconnect handshake */
+	if (xseg_endpoint_destroy(&self->ep, 0) == -EINPROGRESS) {
+		RUN_UNTIL(&self->s, &self->c,
+			  xseg_endpoint_state(&self->ep) == XSEG_EP_DEAD, 3000);
+		EXPECT_EQ(0, xseg_endpoint_destroy(&self->ep, 0));
+	}
+	xseg_idc_service_unregister(&self->svc);
+	EXPECT_EQ(0, xseg_idc_fini(&self->c));
+	EXPECT_EQ(0, xseg_idc_fini(&self->s));
+	/* every request of every test came back: nothing lost, nothing stranded */
+	EXPECT_EQ(0, xseg_get_info(self->sx, &info));
+	EXPECT_EQ(self->free0, info.requests_free);
+	xseg_leave(self->cx);
+	xseg_leave(self->sx);
+	munmap(self->mem, self->size);
+}
+
+TEST_F(ep, message_and_transaction)
+{
+	struct xseg_idc_message msg = { .body = { "hello", 5 }, .complete = msg_done };
+	struct xseg_idc_transaction txn = { .params = { "ping!", 5 }, .complete = txn_done };
+	char status[64] = "";
+	struct done md = {}, td = {};
+
+	msg.priv = &md;
+	txn.priv = &td;
+	txn.status.addr = status;
+	txn.status.len = sizeof(status);
+	ASSERT_EQ(0, xseg_endpoint_submit_message(&self->ep, &msg));
+	ASSERT_EQ(0, xseg_endpoint_submit_transaction(&self->ep, &txn));
+	ASSERT_TRUE(RUN_UNTIL(&self->s, &self->c, md.n && td.n, 2000));
+	EXPECT_EQ(0, md.last_error);
+	EXPECT_EQ(1, self->sc.msgs);
+	EXPECT_EQ(5, self->sc.last_len);
+	EXPECT_EQ(0, memcmp(self->sc.last, "hello", 5));
+	EXPECT_EQ(0, xseg_idc_transaction_query_error(&txn));
+	EXPECT_EQ(5, txn.status_len);
+	EXPECT_EQ(0, memcmp(status, "ping!", 5));
+}
+
+/* the server can send too: both directions on one connection */
+TEST_F(ep, server_to_client)
+{
+	struct xseg_idc_message msg = { .body = { "down", 4 }, .complete = msg_done };
+	struct xseg_endpoint *sep = NULL;
+	struct done md = {};
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if (xseg_endpoint_connected(&self->conns[i]))
+			sep = &self->conns[i];
+	ASSERT_NE(NULL, sep);
+	msg.priv = &md;
+	ASSERT_EQ(0, xseg_endpoint_submit_message(sep, &msg));
+	ASSERT_TRUE(RUN_UNTIL(&self->c, &self->s, md.n, 2000));
+	EXPECT_EQ(0, md.last_error);
+	EXPECT_EQ(1, self->cc.msgs);
+	EXPECT_EQ(0, memcmp(self->cc.last, "down", 4));
+}
+
+TEST_F(ep, quota_exhaustion_never_blocks)
+{
+	struct xseg_idc_message msgs[XSEG_IDC_DEF_QUOTA + 1];
+	struct xseg_idc_message big = { .complete = msg_done };
+	struct done md = {};
+	static char huge[XSEG_IDC_DEF_SIZE + 1];
+	int i;
+
+	for (i = 0; i <= XSEG_IDC_DEF_QUOTA; i++) {
+		msgs[i] = (struct xseg_idc_message){ .body = { "x", 1 }, .complete = msg_done,
+						     .priv = &md };
+	}
+	/* the server does not run: the quota fills and the next submit is refused at once */
+	for (i = 0; i < XSEG_IDC_DEF_QUOTA; i++)
+		ASSERT_EQ(0, xseg_endpoint_submit_message(&self->ep, &msgs[i]));
+	EXPECT_EQ(-EAGAIN, xseg_endpoint_submit_message(&self->ep, &msgs[i]));
+	big.body.addr = huge;
+	big.body.len = sizeof(huge);
+	EXPECT_EQ(-EMSGSIZE, xseg_endpoint_submit_message(&self->ep, &big));
+	ASSERT_TRUE(RUN_UNTIL(&self->s, &self->c, md.n == XSEG_IDC_DEF_QUOTA, 2000));
+	EXPECT_EQ(0, md.errors);
+	/* room again */
+	EXPECT_EQ(0, xseg_endpoint_submit_message(&self->ep, &msgs[i]));
+	ASSERT_TRUE(RUN_UNTIL(&self->s, &self->c, md.n == XSEG_IDC_DEF_QUOTA + 1, 2000));
+}
+
+TEST_F(ep, message_storm)
+{
+	struct xseg_idc_message msgs[XSEG_IDC_DEF_QUOTA];
+	struct done md = {};
+	int sent = 0, i, ret, total = 20000;
+	__u64 end = now_ms() + 30000;
+
+	for (i = 0; i < XSEG_IDC_DEF_QUOTA; i++)
+		msgs[i] = (struct xseg_idc_message){ .body = { "storm", 5 },
+						     .complete = msg_done, .priv = &md };
+	/* every message slot is resubmitted as soon as it completes */
+	while (md.n < total && now_ms() < end) {
+		for (i = 0; i < XSEG_IDC_DEF_QUOTA && sent < total; i++) {
+			if (msgs[i].req)
+				continue;
+			ret = xseg_endpoint_submit_message(&self->ep, &msgs[i]);
+			if (ret == -EAGAIN)
+				break;
+			ASSERT_EQ(0, ret);
+			sent++;
+		}
+		xseg_idc_poll(&self->s);
+		xseg_idc_poll(&self->c);
+	}
+	EXPECT_EQ(total, md.n);
+	EXPECT_EQ(total, self->sc.msgs);
+	EXPECT_EQ(0, md.errors);
+}
+
+/* A disconnect on one side is a disconnect/connect cycle on the other side too. */
+TEST_F(ep, disconnect_cycle_both_sides)
+{
+	struct xseg_endpoint *sep = NULL;
+	int i;
+
+	ASSERT_EQ(0, xseg_endpoint_disconnect(&self->ep));
+	ASSERT_TRUE(RUN_UNTIL(&self->s, &self->c, self->cc.connect == 2, 3000));
+	EXPECT_EQ(1, self->cc.disconnect);
+	ASSERT_TRUE(RUN_UNTIL(&self->c, &self->s, self->sc.connect == 2 &&
+			      self->sc.disconnect == 1, 3000));
+	EXPECT_EQ(0, self->cc.disappear);
+
+	/* and from the server side */
+	for (i = 0; i < 4; i++)
+		if (xseg_endpoint_connected(&self->conns[i]))
+			sep = &self->conns[i];
+	ASSERT_NE(NULL, sep);
+	ASSERT_EQ(0, xseg_endpoint_disconnect(sep));
+	ASSERT_TRUE(RUN_UNTIL(&self->s, &self->c, self->cc.connect == 3 &&
+			      self->cc.disconnect == 2, 3000));
+	ASSERT_TRUE(RUN_UNTIL(&self->c, &self->s, self->sc.connect == 3 &&
+			      self->sc.disconnect == 2, 3000));
+}
+
+/* Outstanding transactions complete (transport error) before the disconnect finishes. */
+TEST_F(ep, disconnect_completes_outstanding)
+{
+	struct xseg_idc_transaction txn[4];
+	struct done td = {};
+	char st[4][8];
+	int i;
+
+	self->sc.hold = 1;
+	for (i = 0; i < 4; i++) {
+		txn[i] = (struct xseg_idc_transaction){ .params = { "abc", 3 },
+			.status = { st[i], sizeof(st[i]) }, .complete = txn_done, .priv = &td };
+		ASSERT_EQ(0, xseg_endpoint_submit_transaction(&self->ep, &txn[i]));
+	}
+	ASSERT_TRUE(RUN_UNTIL(&self->c, &self->s, self->sc.nheld == 4, 2000));
+	ASSERT_EQ(0, xseg_endpoint_disconnect(&self->ep));
+	/* the server still holds them: the client waits, it does not reconnect yet */
+	RUN_UNTIL(&self->s, &self->c, 0, 200);
+	EXPECT_EQ(0, td.n);
+	EXPECT_EQ(XSEG_EP_DISCONNECTING, xseg_endpoint_state(&self->ep));
+	for (i = 0; i < 4; i++)
+		xseg_idc_transaction_complete(self->sc.held[i], 0);
+	ASSERT_TRUE(RUN_UNTIL(&self->s, &self->c, td.n == 4 && self->cc.connect == 2, 3000));
+	/* answered before the server processed the disconnect: success; or reset */
+	for (i = 0; i < 4; i++)
+		EXPECT_TRUE(txn[i].error == 0 || txn[i].error == -ECONNRESET);
+}
+
+/* A request of an old connection is answered -ESTALE and never delivered. */
+TEST_F(ep, stale_epoch_not_delivered)
+{
+	struct xseg_request *req;
+	__u64 old = self->ep.epoch;
+	__u32 rport = self->ep.rport;
+	int port = self->ep.port;
+
+	ASSERT_EQ(0, xseg_endpoint_disconnect(&self->ep));
+	ASSERT_TRUE(RUN_UNTIL(&self->s, &self->c, self->cc.connect == 2, 3000));
+	ASSERT_NE(old, self->ep.epoch);
+	ASSERT_EQ(port, self->ep.port);
+	/* forge a message of the old connection to the old and to the new server port */
+	ASSERT_EQ(0, xseg_get_request(self->cx, port, rport, &req));
+	req->op = XSEG_OP_IDC_MSG;
+	req->offset = old;
+	ASSERT_LE(0, xseg_submit(self->cx, req));
+	ASSERT_EQ(0, xseg_get_request(self->cx, port, self->ep.rport, &req));
+	req->op = XSEG_OP_IDC_MSG;
+	req->offset = old;
+	ASSERT_LE(0, xseg_submit(self->cx, req));
+	RUN_UNTIL(&self->s, &self->c, 0, 200);
+	EXPECT_EQ(0, self->sc.msgs);
+	EXPECT_TRUE(xseg_endpoint_connected(&self->ep));
+}
+
+static int xfers_done;
+
+static void xfer_done(struct xseg_idc_xfer *x)
+{
+	xfers_done++;
+}
+
+/* Runs a transfer to completion: the callback comes from the next poll, not the call. */
+static int xfer(struct xseg_idc *idc, bool send, const struct xseg_idc_rbuf *rb, __u64 off,
+		const struct xseg_idc_lbuf *lb)
+{
+	struct xseg_idc_xfer x = { .complete = xfer_done };
+	int before = xfers_done, ret;
+
+	ret = send ? xseg_idc_send_to_remote_buffer(idc, rb, off, lb, &x) :
+		     xseg_idc_receive_from_remote_buffer(idc, rb, off, lb, &x);
+	if (ret)
+		return ret;
+	if (xfers_done != before)
+		return -EDOM;		/* completed synchronously: not what the API says */
+	xseg_idc_poll(idc);
+	if (xfers_done != before + 1)
+		return -EDOM;
+	return x.error;
+}
+
+/* Remote buffers: transfer, forwarded reference, rights, unregister. */
+TEST_F(ep, remote_buffers)
+{
+	struct xseg_idc_lbuf mem, src = { "0123456789", 10 }, dst;
+	struct xseg_idc_buffer buf;
+	struct xseg_idc_rbuf fwd, ro;
+	struct xseg_idc_message msg = { .complete = msg_done };
+	struct done md = {};
+	char out[16] = "";
+
+	ASSERT_EQ(0, xseg_idc_buffer_alloc(&self->s, 8192, &mem));
+	/* private memory cannot be reached by others */
+	EXPECT_EQ(-EFAULT, xseg_idc_register_buffer(&self->s, &src, XSEG_BUF_RIGHTS, &buf));
+	ASSERT_EQ(0, xseg_idc_register_buffer(&self->s, &mem, XSEG_BUF_RIGHTS, &buf));
+
+	/* the reference travels in a message (plain bytes) to the client */
+	msg.body.addr = &buf.ref;
+	msg.body.len = sizeof(buf.ref);
+	msg.priv = &md;
+	{
+		struct xseg_endpoint *sep = NULL;
+		int i;
+
+		for (i = 0; i < 4; i++)
+			if (xseg_endpoint_connected(&self->conns[i]))
+				sep = &self->conns[i];
+		ASSERT_NE(NULL, sep);
+		ASSERT_EQ(0, xseg_endpoint_submit_message(sep, &msg));
+	}
+	ASSERT_TRUE(RUN_UNTIL(&self->c, &self->s, md.n, 2000));
+	ASSERT_EQ(sizeof(fwd), self->cc.last_len);
+	memcpy(&fwd, self->cc.last, sizeof(fwd));
+
+	/* the client writes into the server's buffer; completion is asynchronous */
+	ASSERT_EQ(0, xfer(&self->c, true, &fwd, 100, &src));
+	EXPECT_EQ(0, memcmp((char *)mem.addr + 100, "0123456789", 10));
+	/* a window forwarded to a third peer (here: the server's own idc) reads it back */
+	fwd.offset = 100;
+	fwd.len = 10;
+	dst.addr = out;
+	dst.len = 10;
+	ASSERT_EQ(0, xfer(&self->s, false, &fwd, 0, &dst));
+	EXPECT_EQ(0, memcmp(out, "0123456789", 10));
+	/* out of the window */
+	dst.len = 11;
+	EXPECT_EQ(-EFAULT, xfer(&self->s, false, &fwd, 0, &dst));
+	/* a read-only reference cannot write */
+	ro = buf.ref;
+	ro.rights = XSEG_BUF_READ;
+	EXPECT_EQ(-EACCES, xfer(&self->c, true, &ro, 0, &src));
+	ro.rights = XSEG_BUF_READ;
+	dst.len = 10;
+	EXPECT_EQ(0, xfer(&self->c, false, &ro, 100, &dst));
+
+	/* unregistered: every later transfer fails, whatever reference circulates */
+	ASSERT_EQ(0, xseg_idc_unregister_buffer(&buf));
+	dst.len = 10;
+	EXPECT_EQ(-ESTALE, xfer(&self->c, false, &fwd, 0, &dst));
+	/* a new registration of the same entry does not revive old references */
+	ASSERT_EQ(0, xseg_idc_register_buffer(&self->s, &mem, XSEG_BUF_RIGHTS, &buf));
+	EXPECT_EQ(-ESTALE, xfer(&self->c, false, &fwd, 0, &dst));
+	ASSERT_EQ(0, xseg_idc_unregister_buffer(&buf));
+	ASSERT_EQ(0, xseg_idc_buffer_free(&self->s, &mem));
+}
+
+TEST_HARNESS_MAIN
