@@ -472,4 +472,359 @@ TEST_F(ep, remote_buffers)
 	ASSERT_EQ(0, xseg_idc_buffer_free(&self->s, &mem));
 }
 
+/* ---- peers in child processes, killed with SIGKILL ---- */
+
+/* Shared with the children (MAP_SHARED): orders and what they saw. */
+struct ctl {
+	int stop_client, stop_server;
+	int client_connects, client_disconnects;
+	int server_ready, server_connects, server_disconnects, server_held;
+	long submitted, ok, errors, bad, lost;
+};
+
+#define NSLOT	4
+
+struct cslot {
+	struct xseg_idc_transaction txn;
+	__u64 seq, echo;
+	int inflight;
+};
+
+static struct ctl *g_ctl;
+
+static void c_connect(struct xseg_endpoint *ep) { __atomic_add_fetch(&g_ctl->client_connects, 1, __ATOMIC_SEQ_CST); }
+static void c_disconnect(struct xseg_endpoint *ep) { __atomic_add_fetch(&g_ctl->client_disconnects, 1, __ATOMIC_SEQ_CST); }
+
+static void c_done(struct xseg_idc_transaction *txn)
+{
+	struct cslot *sl = txn->priv;
+
+	if (!sl->inflight)
+		__atomic_add_fetch(&g_ctl->bad, 1, __ATOMIC_SEQ_CST);	/* second completion */
+	sl->inflight = 0;
+	if (txn->error) {
+		__atomic_add_fetch(&g_ctl->errors, 1, __ATOMIC_SEQ_CST);
+		return;
+	}
+	if (txn->status_len != sizeof(sl->echo) || sl->echo != sl->seq)
+		__atomic_add_fetch(&g_ctl->bad, 1, __ATOMIC_SEQ_CST);	/* not our answer */
+	__atomic_add_fetch(&g_ctl->ok, 1, __ATOMIC_SEQ_CST);
+}
+
+static const struct xseg_endpoint_ops client_ops = {
+	.connect = c_connect,
+	.disconnect = c_disconnect,
+};
+
+/* A client keeping NSLOT transactions in flight until told to stop; exits 0 if none lost. */
+static int run_client(void *mem, __u64 size)
+{
+	struct cslot slots[NSLOT] = {};
+	struct xseg_endpoint ep;
+	struct xseg_idc idc;
+	struct xseg *x;
+	__u64 seq = 0;
+	long sub = 0, done;
+	int i;
+
+	if (xseg_join_mem(mem, size, &x) || xseg_idc_init(&idc, x, SIGTYPE))
+		return 10;
+	xseg_endpoint_create(&ep, &idc, SVC, &client_ops, NULL);
+	while (!__atomic_load_n(&g_ctl->stop_client, __ATOMIC_SEQ_CST)) {
+		for (i = 0; i < NSLOT && xseg_endpoint_connected(&ep); i++) {
+			struct cslot *sl = &slots[i];
+
+			if (sl->inflight)
+				continue;
+			sl->seq = ++seq;
+			sl->echo = 0;
+			sl->txn = (struct xseg_idc_transaction){
+				.params = { &sl->seq, sizeof(sl->seq) },
+				.status = { &sl->echo, sizeof(sl->echo) },
+				.complete = c_done, .priv = sl };
+			sl->inflight = 1;
+			if (xseg_endpoint_submit_transaction(&ep, &sl->txn)) {
+				sl->inflight = 0;
+				break;
+			}
+			sub++;
+			__atomic_add_fetch(&g_ctl->submitted, 1, __ATOMIC_SEQ_CST);
+		}
+		xseg_idc_wait(&idc, 1000);
+	}
+	/* destroy completes everything still outstanding */
+	xseg_endpoint_destroy(&ep, 3000000);
+	for (i = 0; i < NSLOT; i++)
+		if (slots[i].inflight)
+			return 1;
+	done = __atomic_load_n(&g_ctl->ok, __ATOMIC_SEQ_CST) +
+	       __atomic_load_n(&g_ctl->errors, __ATOMIC_SEQ_CST);
+	g_ctl->lost = sub - done;
+	xseg_idc_fini(&idc);
+	xseg_leave(x);
+	return g_ctl->lost || g_ctl->bad ? 2 : 0;
+}
+
+/* The server: echoes transactions after holding them 0-2 ms (kills land mid-transaction). */
+struct held {
+	struct xseg_idc_transaction *txn;
+	__u64 due;
+};
+
+static struct held s_held[4 * XSEG_IDC_MAX_QUOTA];
+static int s_nheld;
+
+static void s_connect(struct xseg_endpoint *ep) { __atomic_add_fetch(&g_ctl->server_connects, 1, __ATOMIC_SEQ_CST); }
+static void s_disconnect(struct xseg_endpoint *ep) { __atomic_add_fetch(&g_ctl->server_disconnects, 1, __ATOMIC_SEQ_CST); }
+
+static void s_txn(struct xseg_endpoint *ep, struct xseg_idc_transaction *txn)
+{
+	__u64 n = txn->params.len < txn->status.len ? txn->params.len : txn->status.len;
+
+	memcpy(txn->status.addr, txn->params.addr, n);
+	txn->status_len = n;
+	s_held[s_nheld].txn = txn;
+	s_held[s_nheld].due = now_ms() + rand() % 3;
+	s_nheld++;
+	__atomic_store_n(&g_ctl->server_held, s_nheld, __ATOMIC_SEQ_CST);
+}
+
+static const struct xseg_endpoint_ops server_ops = {
+	.connect = s_connect,
+	.disconnect = s_disconnect,
+	.handle_transaction = s_txn,
+};
+
+static int run_server(void *mem, __u64 size)
+{
+	struct xseg_endpoint conns[4];
+	struct xseg_idc_service svc;
+	struct xseg_idc idc;
+	struct xseg *x;
+	__u64 end = now_ms() + 5000;
+	int i;
+
+	srand(getpid());
+	if (xseg_join_mem(mem, size, &x) || xseg_idc_init(&idc, x, SIGTYPE))
+		return 10;
+	/* the name of a killed predecessor is free once its death is seen */
+	while (xseg_idc_service_register(&svc, &idc, SVC, &server_ops, conns, 4, NULL)) {
+		if (now_ms() > end)
+			return 11;
+		usleep(1000);
+	}
+	__atomic_store_n(&g_ctl->server_ready, 1, __ATOMIC_SEQ_CST);
+	while (!__atomic_load_n(&g_ctl->stop_server, __ATOMIC_SEQ_CST)) {
+		xseg_idc_wait(&idc, 1000);
+		for (i = 0; i < s_nheld; i++) {
+			if (s_held[i].due > now_ms())
+				continue;
+			xseg_idc_transaction_complete(s_held[i].txn, 0);
+			s_held[i--] = s_held[--s_nheld];
+		}
+	}
+	while (s_nheld)
+		xseg_idc_transaction_complete(s_held[--s_nheld].txn, 0);
+	xseg_idc_service_unregister(&svc);
+	xseg_idc_fini(&idc);
+	xseg_leave(x);
+	return 0;
+}
+
+static pid_t spawn(int (*fn)(void *, __u64), void *mem, __u64 size)
+{
+	pid_t pid = fork();
+
+	if (!pid)
+		_exit(fn(mem, size));
+	return pid;
+}
+
+static int reap(pid_t pid, int ms)
+{
+	__u64 end = now_ms() + ms;
+	int st;
+
+	while (now_ms() < end) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		usleep(1000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -1;	/* hung */
+}
+
+static void kill_reap(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+#define WAIT_FOR(cond, ms) ({						\
+	__u64 __end = now_ms() + (ms);					\
+	while (!(cond) && now_ms() < __end)				\
+		usleep(500);						\
+	(cond);								\
+})
+
+FIXTURE(kill) {
+	void *mem;
+	__u64 size;
+	struct ctl *ctl;
+	struct xseg *x;
+	__u32 free0;
+};
+
+FIXTURE_SETUP(kill)
+{
+	struct xseg_info info;
+
+	self->mem = shared_segment(&self->size);
+	ASSERT_NE(NULL, self->mem);
+	self->ctl = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->ctl);
+	g_ctl = self->ctl;
+	ASSERT_EQ(0, xseg_join_mem(self->mem, self->size, &self->x));
+	ASSERT_EQ(0, xseg_get_info(self->x, &info));
+	self->free0 = info.requests_free;
+}
+
+FIXTURE_TEARDOWN(kill)
+{
+	struct xseg_info info;
+
+	/* every peer is gone: whatever dead ones held comes back to the free stack */
+	xseg_reclaim(self->x);
+	EXPECT_EQ(0, xseg_get_info(self->x, &info));
+	EXPECT_EQ(self->free0, info.requests_free);
+	EXPECT_EQ(0, info.ports_bound);
+	xseg_leave(self->x);
+	munmap(self->ctl, 4096);
+	munmap(self->mem, self->size);
+}
+
+static void reset_client(struct ctl *c)
+{
+	c->stop_client = 0;
+	c->client_connects = 0;
+	c->client_disconnects = 0;
+	c->submitted = c->ok = c->errors = c->bad = c->lost = 0;
+}
+
+/* Runs a fresh client until it has n answers, stops it: it must exit 0 (nothing lost). */
+static int check_client(struct ctl *c, void *mem, __u64 size, long n)
+{
+	pid_t cl;
+
+	reset_client(c);
+	cl = spawn(run_client, mem, size);
+	if (!WAIT_FOR(__atomic_load_n(&c->ok, __ATOMIC_SEQ_CST) >= n, 5000)) {
+		kill_reap(cl);
+		return -ETIMEDOUT;
+	}
+	c->stop_client = 1;
+	return reap(cl, 5000);
+}
+
+TEST_F(kill, server_killed_mid_transaction_then_restarted)
+{
+	struct ctl *c = self->ctl;
+	pid_t sv, cl;
+	long ok;
+
+	sv = spawn(run_server, self->mem, self->size);
+	ASSERT_TRUE(WAIT_FOR(c->server_ready, 5000));
+	reset_client(c);
+	cl = spawn(run_client, self->mem, self->size);
+	ASSERT_TRUE(WAIT_FOR(c->ok >= 50 && c->server_held > 0, 5000));
+	kill_reap(sv);
+	/* the outstanding transactions complete with a transport error, then a disconnect */
+	ASSERT_TRUE(WAIT_FOR(c->client_disconnects == 1 && c->errors > 0, 3000));
+	c->server_ready = 0;
+	sv = spawn(run_server, self->mem, self->size);
+	ASSERT_TRUE(WAIT_FOR(c->server_ready, 5000));
+	ok = c->ok;
+	/* reconnected by itself, working again */
+	ASSERT_TRUE(WAIT_FOR(c->client_connects == 2 && c->ok > ok + 50, 5000));
+	c->stop_client = 1;
+	EXPECT_EQ(0, reap(cl, 5000));
+	EXPECT_EQ(0, c->lost);
+	EXPECT_EQ(0, c->bad);
+	c->stop_server = 1;
+	EXPECT_EQ(0, reap(sv, 5000));
+}
+
+TEST_F(kill, client_killed_mid_transaction)
+{
+	struct ctl *c = self->ctl;
+	pid_t sv, cl;
+
+	sv = spawn(run_server, self->mem, self->size);
+	ASSERT_TRUE(WAIT_FOR(c->server_ready, 5000));
+	reset_client(c);
+	cl = spawn(run_client, self->mem, self->size);
+	ASSERT_TRUE(WAIT_FOR(c->ok >= 50 && c->server_held > 0, 5000));
+	kill_reap(cl);
+	/* the server's connection goes down by itself */
+	ASSERT_TRUE(WAIT_FOR(c->server_disconnects == 1, 3000));
+	/* and the service takes new clients */
+	EXPECT_EQ(0, check_client(c, self->mem, self->size, 20));
+	EXPECT_EQ(2, c->server_connects);
+	c->stop_server = 1;
+	EXPECT_EQ(0, reap(sv, 5000));
+}
+
+/* kill -9 of either side at a random point, XSEG_EP_KILL_ITERS times (default 100). */
+TEST_F(kill, random_kills)
+{
+	const char *env = getenv("XSEG_EP_KILL_ITERS");
+	int iters = env ? atoi(env) : 100;
+	struct ctl *c = self->ctl;
+	int i, srv_kills = 0, cl_kills = 0;
+	pid_t sv = 0, cl;
+
+	srand(time(NULL));
+	for (i = 0; i < iters; i++) {
+		if (!sv) {
+			c->server_ready = 0;
+			sv = spawn(run_server, self->mem, self->size);
+			ASSERT_TRUE(WAIT_FOR(c->server_ready, 5000));
+		}
+		reset_client(c);
+		cl = spawn(run_client, self->mem, self->size);
+		usleep(rand() % 30000);
+		if (rand() % 2) {
+			kill_reap(sv);
+			sv = 0;
+			srv_kills++;
+			c->server_ready = 0;
+			sv = spawn(run_server, self->mem, self->size);
+			ASSERT_TRUE(WAIT_FOR(c->server_ready, 5000));
+			/* the surviving client reconnects, completes more, loses nothing */
+			{
+				long ok = c->ok;
+
+				ASSERT_TRUE(WAIT_FOR(c->ok > ok + 5, 5000)) {
+					TH_LOG("round %d: client did not recover", i);
+				}
+			}
+			c->stop_client = 1;
+			ASSERT_EQ(0, reap(cl, 5000)) {
+				TH_LOG("round %d: client lost %ld, bad %ld", i, c->lost, c->bad);
+			}
+		} else {
+			kill_reap(cl);
+			cl_kills++;
+			/* a new client gets served, loses nothing */
+			ASSERT_EQ(0, check_client(c, self->mem, self->size, 5)) {
+				TH_LOG("round %d: new client failed", i);
+			}
+		}
+	}
+	c->stop_server = 1;
+	EXPECT_EQ(0, reap(sv, 5000));
+	printf("# %d rounds: %d server kills, %d client kills\n", iters, srv_kills, cl_kills);
+}
+
 TEST_HARNESS_MAIN
