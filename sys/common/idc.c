@@ -369,14 +369,38 @@ static void xseg_idc_flush_requests(struct xseg_endpoint *ep)
 	}
 }
 
+/* Puts back whatever reply is queued to this endpoint's port (completed items' requests). */
+static void xseg_idc_flush_replies(struct xseg_endpoint *ep)
+{
+	struct xseg *xseg = ep->idc->xseg;
+	struct xseg_request *req;
+	unsigned int n;
+	int ret;
+
+	for (n = 0; n < xseg->g.nr_requests; n++) {
+		ret = xseg_receive(xseg, ep->port, &req);
+		if (ret == -EIO)
+			continue;
+		if (ret < 0)
+			break;
+		if (ret == XSEG_RECV_FORWARDED)
+			xseg_idc_respond(ep->idc, req, xseg_idc_result(req));
+		else
+			xseg_put_request(xseg, req);
+	}
+}
+
 static void xseg_idc_release_port(struct xseg_endpoint *ep)
 {
 	if (ep->port < 0)
 		return;
 	xseg_idc_flush_requests(ep);
+	xseg_idc_flush_replies(ep);
 	xseg_leave_port(ep->idc->xseg, ep->port);
 	ep->port = -1;
 }
+
+static int xseg_idc_process_replies(struct xseg_endpoint *ep);
 
 static void xseg_idc_disconnect_finish(struct xseg_endpoint *ep)
 {
@@ -387,6 +411,8 @@ static void xseg_idc_disconnect_finish(struct xseg_endpoint *ep)
 		/* CONNECTs abandoned in a dead service's listening port */
 		if (!ep->svc)
 			xseg_idc_drain_port(ep->idc, ep->lport);
+		/* what the drain answered came back to us: put it back now */
+		xseg_idc_process_replies(ep);
 	}
 	for (i = XSEG_IDC_SLOT_CONNECT; i <= XSEG_IDC_SLOT_DISCONNECT; i++)
 		xseg_idc_out_clear(ep, i);

@@ -19,7 +19,8 @@ SEG=idc-$$
 ECHO=$XSEG_BIN/xseg-echo
 ECHO_ARGS=(--type segdev --segment "$SEG")
 N=${XSEG_IDC_TXNS:-200}
-svc_pid=
+# ksft_test runs its command in a subshell: the service's pid lives in a file
+PIDFILE=/tmp/idc-svc.pid.$$
 
 param() {
 	cat "/sys/module/xseg_idc_kpeer/parameters/$1" 2> /dev/null || echo -1
@@ -38,7 +39,7 @@ wait_param() {
 
 start_service() {
 	"$ECHO" "${ECHO_ARGS[@]}" --service uecho serve > /tmp/idc-svc.$$ 2>&1 &
-	svc_pid=$!
+	echo $! > "$PIDFILE"
 	local i
 	for i in $(seq 100); do
 		grep -q serving /tmp/idc-svc.$$ && return 0
@@ -64,19 +65,39 @@ kernel_client() {
 	[ "$(param txn_bad)" = 0 ] && [ "$(param txn_err)" = 0 ] && [ "$(param connects)" = 1 ]
 }
 
-kernel_client_survives_kill() {
-	local ok before
+kernel_client_loaded() {
 	xseg_insmod xseg_idc_kpeer segment="$SEG" connect=uecho count=100000000 || return 1
-	wait_param txn_ok 50 120 || return 1
-	kill -9 "$svc_pid"
-	wait "$svc_pid" 2> /dev/null
-	wait_param disconnects 1 60 || return 1
-	start_service || return 1
+	wait_param txn_ok 50 120
+}
+
+kernel_client_continues() {
+	local ok
 	wait_param connects 2 120 || return 1
 	ok=$(param txn_ok)
 	wait_param txn_ok $((ok + 50)) 120 || return 1
 	[ "$(param txn_bad)" = 0 ] || { echo "txn_bad $(param txn_bad)"; return 1; }
 	echo "transport errors at the kill: $(param txn_err)"
+}
+
+# Kills the service (SIGKILL) and reaps it here: a dead peer is seen as dead once reaped.
+kill_service() {
+	local pid
+	pid=$(cat "$PIDFILE") || return 1
+	kill -9 "$pid" && wait "$pid" 2> /dev/null
+	return 0
+}
+
+stop_service() {
+	local pid i
+	pid=$(cat "$PIDFILE" 2> /dev/null) || return 0
+	kill "$pid" 2> /dev/null
+	for i in $(seq 100); do
+		kill -0 "$pid" 2> /dev/null || { wait "$pid"; return; }
+		sleep 0.1
+	done
+	kill -9 "$pid"
+	wait "$pid"
+	return 1
 }
 
 user_client() {
@@ -112,19 +133,36 @@ xseg_rmmod xseg_idc_kpeer
 ksft_test "segdev.ko and xseg.ko loaded" load_deps || ksft_finish
 ksft_test "segdev segment created" \
 	"$XSEG_BIN/xseg" segment create --type segdev --name "$SEG" --size 8M || ksft_finish
-ksft_test "user echo service registered" start_service
+# the service runs as a child of this shell (not of ksft_test's subshell) so that its
+# death can be reaped here
+if start_service; then
+	ksft_pass "user echo service registered"
+else
+	ksft_fail "user echo service registered"
+fi
 ksft_test "kernel client: $N transactions to the user service" kernel_client
 ksft_test "kernel client unloads" timeout 30 rmmod xseg_idc_kpeer
-ksft_test "kernel client: user service killed -9 and restarted, reconnects" \
-	kernel_client_survives_kill
+ksft_test "kernel client: transactions flowing again" kernel_client_loaded
+kill_service
+ksft_test "kernel client: user service killed -9, client disconnects" wait_param disconnects 1 60
+if start_service; then
+	ksft_pass "user echo service restarted"
+else
+	ksft_fail "user echo service restarted"
+fi
+ksft_test "kernel client: reconnects to the restarted service and goes on" \
+	kernel_client_continues
 ksft_test "kernel client unloads after the kill" timeout 30 rmmod xseg_idc_kpeer
-kill "$svc_pid" 2> /dev/null
-wait "$svc_pid" 2> /dev/null
+if stop_service; then
+	ksft_pass "user echo service stops on SIGTERM"
+else
+	ksft_fail "user echo service stops on SIGTERM"
+fi
 ksft_test "user client: messages and transactions to the kernel service" user_client
 ksft_test "kernel service: user client killed -9, connection drops, new client served" \
 	kernel_service_survives_client_kill
 ksft_test "kernel service unloads" timeout 30 rmmod xseg_idc_kpeer
 ksft_test "no request or port left in the segment" no_request_left
 ksft_test "segment destroyed" "$XSEG_BIN/xseg" segment destroy --type segdev "$SEG"
-rm -f /tmp/idc-svc.$$ /tmp/idc-show.$$
+rm -f /tmp/idc-svc.$$ /tmp/idc-show.$$ "$PIDFILE"
 ksft_finish

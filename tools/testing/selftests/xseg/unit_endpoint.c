@@ -472,6 +472,269 @@ TEST_F(ep, remote_buffers)
 	ASSERT_EQ(0, xseg_idc_buffer_free(&self->s, &mem));
 }
 
+
+/* ---- registry, arguments, refusals ---- */
+
+TEST_F(ep, registry_names)
+{
+	struct xseg_idc_service other;
+	struct xseg_endpoint oc[1];
+	__u32 port;
+	char long_name[XSEG_IDC_NAME_LEN + 1];
+
+	ASSERT_EQ(0, xseg_idc_lookup(self->cx, SVC, &port));
+	EXPECT_EQ(self->svc.port, port);
+	EXPECT_EQ(-ENOENT, xseg_idc_lookup(self->cx, "nobody", &port));
+	/* a name has one live owner */
+	EXPECT_EQ(-EEXIST, xseg_idc_service_register(&other, &self->c, SVC, &echo_ops, oc, 1,
+						     NULL));
+	memset(long_name, 'n', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	EXPECT_EQ(-EINVAL, xseg_idc_service_register(&other, &self->c, long_name, &echo_ops,
+						     oc, 1, NULL));
+	EXPECT_EQ(-EINVAL, xseg_idc_service_register(&other, &self->c, "", &echo_ops, oc, 1,
+						     NULL));
+	EXPECT_EQ(-EINVAL, xseg_idc_lookup(self->cx, "", &port));
+	/* a second name works, and goes away with its service */
+	ASSERT_EQ(0, xseg_idc_service_register(&other, &self->c, "second", &echo_ops, oc, 1,
+					       NULL));
+	ASSERT_EQ(0, xseg_idc_lookup(self->sx, "second", &port));
+	EXPECT_EQ(other.port, port);
+	EXPECT_EQ(0, xseg_idc_service_unregister(&other));
+	EXPECT_EQ(-ENOENT, xseg_idc_lookup(self->sx, "second", &port));
+}
+
+TEST_F(ep, registry_full)
+{
+	static struct xseg_idc_service svcs[XSEG_IDC_SERVICES];
+	static struct xseg_endpoint conns[XSEG_IDC_SERVICES];
+	char name[16];
+	int i, n = 0, ret = 0;
+
+	/* one entry is taken by the fixture's service; ports may run out first */
+	for (i = 0; i < XSEG_IDC_SERVICES; i++) {
+		snprintf(name, sizeof(name), "s%d", i);
+		ret = xseg_idc_service_register(&svcs[i], &self->c, name, &echo_ops, &conns[i],
+						1, NULL);
+		if (ret)
+			break;
+		n++;
+	}
+	EXPECT_TRUE(ret == -ENOSPC || ret == -EBUSY);
+	EXPECT_LT(n, XSEG_IDC_SERVICES);
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(0, xseg_idc_service_unregister(&svcs[i]));
+}
+
+TEST_F(ep, bad_arguments)
+{
+	struct xseg_idc_message msg = { .body = { NULL, 3 } };
+	struct xseg_idc_transaction txn = { .params = { NULL, 3 } };
+	struct xseg_endpoint lonely;
+
+	EXPECT_EQ(-EINVAL, xseg_endpoint_submit_message(&self->ep, &msg));
+	EXPECT_EQ(-EINVAL, xseg_endpoint_submit_transaction(&self->ep, &txn));
+	EXPECT_EQ(-EINVAL, xseg_idc_message_complete(&msg));
+	EXPECT_EQ(-EINVAL, xseg_idc_transaction_complete(&txn, 0));
+	/* an endpoint to nobody never connects, and says so */
+	xseg_endpoint_create(&lonely, &self->c, "nobody", NULL, NULL);
+	msg.body.addr = "abc";
+	EXPECT_EQ(-ENOTCONN, xseg_endpoint_submit_message(&lonely, &msg));
+	EXPECT_EQ(-ENOTCONN, xseg_endpoint_disconnect(&lonely));
+	RUN_UNTIL(&self->s, &self->c, 0, 100);
+	EXPECT_EQ(XSEG_EP_IDLE, xseg_endpoint_state(&lonely));
+	EXPECT_EQ(0, xseg_endpoint_destroy(&lonely, 100000));
+	EXPECT_EQ(-EBUSY, xseg_idc_fini(&self->s));	/* a service is still registered */
+}
+
+/* A segment made without XSEG_FEAT_IDC: the endpoint API refuses it cleanly. */
+TEST(no_idc_feature)
+{
+	struct xseg_config cfg;
+	struct xseg_header *h;
+	struct xseg_idc idc;
+	struct xseg *x;
+	__u64 size;
+	__u32 port;
+	void *mem;
+
+	unit_small_config(&cfg);
+	mem = unit_mem_segment(&cfg, &size);
+	ASSERT_NE(NULL, mem);
+	h = mem;
+	h->features = 0;
+	h->idc_off = 0;
+	h->size = h->heap_off + h->heap_size;
+	ASSERT_EQ(0, xseg_join_mem(mem, h->size, &x));
+	EXPECT_EQ(-EOPNOTSUPP, xseg_idc_init(&idc, x, SIGTYPE));
+	EXPECT_EQ(-EOPNOTSUPP, xseg_idc_lookup(x, "echo", &port));
+	xseg_leave(x);
+	free(mem);
+}
+
+/* A service with one connection slot refuses a second client until the first leaves. */
+TEST_F(ep, service_full_then_free)
+{
+	struct xseg_idc_service one;
+	struct xseg_endpoint oc[1], a, b;
+	struct counters ac = {}, bc = {};
+
+	ASSERT_EQ(0, xseg_idc_service_register(&one, &self->s, "one", &echo_ops, oc, 1, NULL));
+	oc[0].priv = &self->sc;
+	xseg_endpoint_create(&a, &self->c, "one", &echo_ops, NULL);
+	a.priv = &ac;
+	ASSERT_TRUE(RUN_UNTIL(&self->s, &self->c, xseg_endpoint_connected(&a), 2000));
+	xseg_endpoint_create(&b, &self->c, "one", &echo_ops, NULL);
+	b.priv = &bc;
+	RUN_UNTIL(&self->s, &self->c, 0, 200);
+	EXPECT_EQ(1, bc.appear);
+	EXPECT_FALSE(xseg_endpoint_connected(&b));
+	ASSERT_EQ(-EINPROGRESS, xseg_endpoint_destroy(&a, 0));
+	ASSERT_TRUE(RUN_UNTIL(&self->s, &self->c, xseg_endpoint_connected(&b), 3000));
+	EXPECT_EQ(0, xseg_endpoint_destroy(&a, 0));
+	EXPECT_EQ(-EINPROGRESS, xseg_endpoint_destroy(&b, 0));
+	ASSERT_TRUE(RUN_UNTIL(&self->s, &self->c, xseg_endpoint_state(&b) == XSEG_EP_DEAD, 3000));
+	EXPECT_EQ(0, xseg_endpoint_destroy(&b, 0));
+	EXPECT_EQ(0, xseg_idc_service_unregister(&one));
+}
+
+/* The service goes away: the client disconnects, then reports disappear. */
+TEST_F(ep, service_unregistered_disappears)
+{
+	struct xseg_idc_service again;
+	int i;
+
+	/* unregister drives the server side itself; the client must run meanwhile */
+	self->svc.idc = &self->s;
+	xseg_idc_registry_del(self->sx, self->svc.entry);
+	for (i = 0; i < 4; i++)
+		if (xseg_endpoint_connected(&self->conns[i]))
+			ASSERT_EQ(0, xseg_endpoint_disconnect(&self->conns[i]));
+	ASSERT_TRUE(RUN_UNTIL(&self->s, &self->c, self->cc.disappear == 1, 3000));
+	EXPECT_EQ(1, self->cc.disconnect);
+	EXPECT_EQ(XSEG_EP_IDLE, xseg_endpoint_state(&self->ep));
+	/* registered again: appear, connect */
+	ASSERT_EQ(0, xseg_idc_service_unregister(&self->svc));
+	ASSERT_EQ(0, xseg_idc_service_register(&again, &self->s, SVC, &echo_ops, self->conns, 4,
+					       NULL));
+	for (i = 0; i < 4; i++)
+		self->conns[i].priv = &self->sc;
+	ASSERT_TRUE(RUN_UNTIL(&self->s, &self->c, xseg_endpoint_connected(&self->ep), 3000));
+	EXPECT_EQ(2, self->cc.appear);
+	self->svc = again;
+	/* the list links to &again, which dies with this frame: relink the fixture's copy */
+	self->s.svcs = &self->svc;
+}
+
+/* Garbage sent to a server endpoint or a listening port is refused, never delivered. */
+TEST_F(ep, forged_requests_refused)
+{
+	struct xseg_request *req;
+	struct xseg_idc_hello *h;
+	void *data;
+	__u64 len;
+	int before = self->sc.msgs + self->sc.txns;
+
+	/* unknown op on the connection (right epoch, right source) */
+	ASSERT_EQ(0, xseg_get_request(self->cx, self->ep.port, self->ep.rport, &req));
+	req->op = XSEG_OP_READ;
+	req->offset = self->ep.epoch;
+	ASSERT_LE(0, xseg_submit(self->cx, req));
+	/* a message whose size exceeds its buffer */
+	ASSERT_EQ(0, xseg_get_request(self->cx, self->ep.port, self->ep.rport, &req));
+	ASSERT_EQ(0, xseg_prep_request(self->cx, req, 0, 8));
+	req->op = XSEG_OP_IDC_MSG;
+	req->offset = self->ep.epoch;
+	req->size = 1 << 20;
+	ASSERT_LE(0, xseg_submit(self->cx, req));
+	/* a transaction whose status room exceeds the quota */
+	ASSERT_EQ(0, xseg_get_request(self->cx, self->ep.port, self->ep.rport, &req));
+	ASSERT_EQ(0, xseg_prep_request(self->cx, req, 0, 2 * XSEG_IDC_DEF_SIZE));
+	req->op = XSEG_OP_IDC_TXN;
+	req->offset = self->ep.epoch;
+	req->size = 8;
+	ASSERT_LE(0, xseg_submit(self->cx, req));
+	/* CONNECTs with a bad hello, and a non-CONNECT, to the listening port */
+	ASSERT_EQ(0, xseg_get_request(self->cx, self->ep.port, self->svc.port, &req));
+	req->op = XSEG_OP_IDC_CONNECT;
+	ASSERT_LE(0, xseg_submit(self->cx, req));
+	ASSERT_EQ(0, xseg_get_request(self->cx, self->ep.port, self->svc.port, &req));
+	ASSERT_EQ(0, xseg_prep_request(self->cx, req, 0, sizeof(*h)));
+	ASSERT_EQ(0, xseg_req_data(self->cx, req, &data, &len));
+	h = data;
+	memset(h, 0, sizeof(*h));
+	h->epoch = 1;
+	h->quota = 1000;
+	h->max_size = 1;
+	req->op = XSEG_OP_IDC_CONNECT;
+	ASSERT_LE(0, xseg_submit(self->cx, req));
+	ASSERT_EQ(0, xseg_get_request(self->cx, self->ep.port, self->svc.port, &req));
+	req->op = XSEG_OP_IDC_MSG;
+	ASSERT_LE(0, xseg_submit(self->cx, req));
+	RUN_UNTIL(&self->s, &self->c, 0, 200);
+	EXPECT_EQ(before, self->sc.msgs + self->sc.txns);
+	EXPECT_EQ(1, self->sc.connect);
+	/* the connection is unharmed */
+	EXPECT_TRUE(xseg_endpoint_connected(&self->ep));
+}
+
+/* A transaction to a service without a handler fails cleanly. */
+TEST_F(ep, no_handler)
+{
+	static const struct xseg_endpoint_ops bare;
+	struct xseg_idc_service quiet;
+	struct xseg_endpoint qc[1], q;
+	struct xseg_idc_transaction txn = { .params = { "x", 1 }, .complete = txn_done };
+	struct xseg_idc_message msg = { .body = { "x", 1 }, .complete = msg_done };
+	struct done td = {}, md = {};
+
+	ASSERT_EQ(0, xseg_idc_service_register(&quiet, &self->s, "quiet", &bare, qc, 1, NULL));
+	xseg_endpoint_create(&q, &self->c, "quiet", NULL, NULL);
+	ASSERT_TRUE(RUN_UNTIL(&self->s, &self->c, xseg_endpoint_connected(&q), 2000));
+	txn.priv = &td;
+	msg.priv = &md;
+	ASSERT_EQ(0, xseg_endpoint_submit_transaction(&q, &txn));
+	ASSERT_EQ(0, xseg_endpoint_submit_message(&q, &msg));
+	ASSERT_TRUE(RUN_UNTIL(&self->s, &self->c, td.n && md.n, 2000));
+	EXPECT_EQ(-EOPNOTSUPP, txn.error);
+	EXPECT_EQ(0, msg.error);
+	EXPECT_EQ(0, xseg_endpoint_destroy(&q, 0) == -EINPROGRESS ?
+		  !RUN_UNTIL(&self->s, &self->c, xseg_endpoint_state(&q) == XSEG_EP_DEAD, 2000) ||
+		  xseg_endpoint_destroy(&q, 0) : 0);
+	EXPECT_EQ(0, xseg_idc_service_unregister(&quiet));
+}
+
+/* Buffer table misuse. */
+TEST_F(ep, buffer_misuse)
+{
+	struct xseg_idc_lbuf mem;
+	struct xseg_idc_buffer buf, copy;
+	struct xseg_idc_rbuf bad;
+	struct xseg_idc_lbuf l = { "abc", 3 };
+
+	ASSERT_EQ(0, xseg_idc_buffer_alloc(&self->s, 100, &mem));
+	EXPECT_EQ(-EINVAL, xseg_idc_register_buffer(&self->s, &mem, 0, &buf));
+	EXPECT_EQ(-EINVAL, xseg_idc_register_buffer(&self->s, &mem, 0x80, &buf));
+	ASSERT_EQ(0, xseg_idc_register_buffer(&self->s, &mem, XSEG_BUF_READ, &buf));
+	/* no right to write */
+	EXPECT_EQ(-EACCES, xfer(&self->c, true, &buf.ref, 0, &l));
+	/* a forged index */
+	bad = buf.ref;
+	bad.index = XSEG_IDC_BUFFERS;
+	EXPECT_EQ(-EINVAL, xfer(&self->c, false, &bad, 0, &l));
+	/* an offset past the window */
+	EXPECT_EQ(-EFAULT, xfer(&self->c, false, &buf.ref, 99, &l));
+	/* only the owner unregisters, once */
+	copy = buf;
+	copy.idc = &self->c;
+	EXPECT_EQ(-ESTALE, xseg_idc_unregister_buffer(&copy));
+	EXPECT_EQ(0, xseg_idc_unregister_buffer(&buf));
+	buf.idc = &self->s;
+	EXPECT_EQ(-ESTALE, xseg_idc_unregister_buffer(&buf));
+	EXPECT_EQ(0, xseg_idc_buffer_free(&self->s, &mem));
+	EXPECT_EQ(-EFAULT, xseg_idc_buffer_free(&self->s, &l));
+}
+
 /* ---- peers in child processes, killed with SIGKILL ---- */
 
 /* Shared with the children (MAP_SHARED): orders and what they saw. */
@@ -668,6 +931,21 @@ static void kill_reap(pid_t pid)
 	(cond);								\
 })
 
+static void dump_requests(struct xseg *x)
+{
+	__u32 i;
+
+	for (i = 0; i < x->g.nr_requests; i++) {
+		struct xseg_request *r = xseg_req_at(x, i);
+
+		if (r->state == XSEG_RS_FREE)
+			continue;
+		printf("# request %u: state %u op %u src %u dst %u path_len %u holder %llx "
+		       "result %d\n", i, r->state, r->op, r->src, r->dst, r->path_len,
+		       (unsigned long long)r->holder, r->result);
+	}
+}
+
 FIXTURE(kill) {
 	void *mem;
 	__u64 size;
@@ -698,6 +976,8 @@ FIXTURE_TEARDOWN(kill)
 	xseg_reclaim(self->x);
 	EXPECT_EQ(0, xseg_get_info(self->x, &info));
 	EXPECT_EQ(self->free0, info.requests_free);
+	if (self->free0 != info.requests_free)
+		dump_requests(self->x);
 	EXPECT_EQ(0, info.ports_bound);
 	xseg_leave(self->x);
 	munmap(self->ctl, 4096);
