@@ -216,12 +216,17 @@ int xseg_idc_service_register(struct xseg_idc_service *svc, struct xseg_idc *idc
 			      const char *name, const struct xseg_endpoint_ops *ops,
 			      struct xseg_endpoint *conns, __u32 nr_conns,
 			      const struct xseg_idc_quota *quota);
-int xseg_idc_service_unregister(struct xseg_idc_service *svc);
+int xseg_idc_service_unregister(struct xseg_idc_service *svc, __u32 usec);
 int xseg_idc_lookup(struct xseg *xseg, const char *name, __u32 *portp);
 
 /* Endpoints */
 void xseg_endpoint_create(struct xseg_endpoint *ep, struct xseg_idc *idc, const char *service,
 			  const struct xseg_endpoint_ops *ops, const struct xseg_idc_quota *quota);
+/*
+ * destroy / unregister: go through the disconnect (bounded by usec, then forced) and free the
+ * port(s).  usec 0: do not block; -EINPROGRESS until the disconnect finished (keep polling
+ * the idc and call again).  Not from a callback.
+ */
 int xseg_endpoint_destroy(struct xseg_endpoint *ep, __u32 usec);
 int xseg_endpoint_disconnect(struct xseg_endpoint *ep);
 int xseg_endpoint_connected(struct xseg_endpoint *ep);

@@ -33,6 +33,7 @@
 #define XSEG_IDC_CHECK_NS	(10 * XSEG_IDC_MS)	/* liveness check of the remote */
 #define XSEG_IDC_RETRY_NS	(20 * XSEG_IDC_MS)	/* between CONNECT attempts */
 #define XSEG_IDC_WAIT_US	20000			/* longest sleep: timers need polls */
+#define U32_MAX_ENTRY		0xffffffffU		/* xseg_idc_service.entry: none */
 
 enum xseg_idc_kind {
 	XSEG_IDC_K_MSG = 1,
@@ -980,19 +981,27 @@ static void xseg_idc_force_dead(struct xseg_endpoint *ep)
 	ep->state = XSEG_EP_DEAD;
 }
 
-int xseg_idc_service_unregister(struct xseg_idc_service *svc)
+int xseg_idc_service_unregister(struct xseg_idc_service *svc, __u32 usec)
 {
 	struct xseg_idc *idc = svc->idc;
 	struct xseg_idc_service **pp;
 	struct xseg_request *req;
 	u32 i;
 
-	xseg_idc_registry_del(idc->xseg, svc->entry);
-	for (i = 0; i < svc->nr_conns; i++) {
-		svc->conns[i].destroying = 1;
-		xseg_idc_disconnect_start(&svc->conns[i], true);
+	if (!idc)
+		return -EINVAL;
+	if (svc->entry != U32_MAX_ENTRY) {
+		/* no new connection from now on; the existing ones go down */
+		xseg_idc_registry_del(idc->xseg, svc->entry);
+		svc->entry = U32_MAX_ENTRY;
+		for (i = 0; i < svc->nr_conns; i++) {
+			svc->conns[i].destroying = 1;
+			xseg_idc_disconnect_start(&svc->conns[i], true);
+		}
 	}
-	if (xseg_idc_run_until(idc, xseg_idc_svc_busy, svc, 2000000))
+	if (!usec && xseg_idc_svc_busy(svc))
+		return -EINPROGRESS;	/* the caller polls, then calls again */
+	if (xseg_idc_run_until(idc, xseg_idc_svc_busy, svc, usec))
 		for (i = 0; i < svc->nr_conns; i++)
 			if (svc->conns[i].state != XSEG_EP_DEAD)
 				xseg_idc_force_dead(&svc->conns[i]);
@@ -1007,6 +1016,7 @@ int xseg_idc_service_unregister(struct xseg_idc_service *svc)
 			break;
 		}
 	}
+	svc->idc = NULL;
 	return 0;
 }
 
@@ -1053,6 +1063,7 @@ int xseg_endpoint_destroy(struct xseg_endpoint *ep, __u32 usec)
 		xseg_idc_force_dead(ep);
 	xseg_idc_release_port(ep);
 	xseg_idc_unlink(ep);
+	ep->idc = NULL;
 	return ret;
 }
 

@@ -202,7 +202,7 @@ static int serve(struct xseg_idc *idc, const char *name)
 	fflush(stdout);
 	while (!stop)
 		xseg_idc_wait(idc, 100000);
-	xseg_idc_service_unregister(&svc);
+	xseg_idc_service_unregister(&svc, 2000000);
 	return 0;
 }
 

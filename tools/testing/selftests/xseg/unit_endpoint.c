@@ -188,12 +188,13 @@ FIXTURE_TEARDOWN(ep)
 	struct xseg_info info;
 
 	/* destroy without blocking: the server must run for the disconnect handshake */
-	if (xseg_endpoint_destroy(&self->ep, 0) == -EINPROGRESS) {
+	if (self->ep.idc && xseg_endpoint_destroy(&self->ep, 0) == -EINPROGRESS) {
 		RUN_UNTIL(&self->s, &self->c,
 			  xseg_endpoint_state(&self->ep) == XSEG_EP_DEAD, 3000);
 		EXPECT_EQ(0, xseg_endpoint_destroy(&self->ep, 0));
 	}
-	xseg_idc_service_unregister(&self->svc);
+	if (self->svc.idc)
+		xseg_idc_service_unregister(&self->svc, 2000000);
 	EXPECT_EQ(0, xseg_idc_fini(&self->c));
 	EXPECT_EQ(0, xseg_idc_fini(&self->s));
 	/* every request of every test came back: nothing lost, nothing stranded */
@@ -500,7 +501,7 @@ TEST_F(ep, registry_names)
 					       NULL));
 	ASSERT_EQ(0, xseg_idc_lookup(self->sx, "second", &port));
 	EXPECT_EQ(other.port, port);
-	EXPECT_EQ(0, xseg_idc_service_unregister(&other));
+	EXPECT_EQ(0, xseg_idc_service_unregister(&other, 100000));
 	EXPECT_EQ(-ENOENT, xseg_idc_lookup(self->sx, "second", &port));
 }
 
@@ -523,7 +524,7 @@ TEST_F(ep, registry_full)
 	EXPECT_TRUE(ret == -ENOSPC || ret == -EBUSY);
 	EXPECT_LT(n, XSEG_IDC_SERVICES);
 	for (i = 0; i < n; i++)
-		EXPECT_EQ(0, xseg_idc_service_unregister(&svcs[i]));
+		EXPECT_EQ(0, xseg_idc_service_unregister(&svcs[i], 100000));
 }
 
 TEST_F(ep, bad_arguments)
@@ -595,35 +596,36 @@ TEST_F(ep, service_full_then_free)
 	EXPECT_EQ(-EINPROGRESS, xseg_endpoint_destroy(&b, 0));
 	ASSERT_TRUE(RUN_UNTIL(&self->s, &self->c, xseg_endpoint_state(&b) == XSEG_EP_DEAD, 3000));
 	EXPECT_EQ(0, xseg_endpoint_destroy(&b, 0));
-	EXPECT_EQ(0, xseg_idc_service_unregister(&one));
+	EXPECT_EQ(0, xseg_idc_service_unregister(&one, 100000));
 }
 
-/* The service goes away: the client disconnects, then reports disappear. */
+/* The service goes away: the client disconnects, then reports disappear; and back. */
 TEST_F(ep, service_unregistered_disappears)
 {
 	struct xseg_idc_service again;
-	int i;
+	struct xseg_endpoint conns[2];
+	int r = -EINPROGRESS;
 
-	/* unregister drives the server side itself; the client must run meanwhile */
-	self->svc.idc = &self->s;
-	xseg_idc_registry_del(self->sx, self->svc.entry);
-	for (i = 0; i < 4; i++)
-		if (xseg_endpoint_connected(&self->conns[i]))
-			ASSERT_EQ(0, xseg_endpoint_disconnect(&self->conns[i]));
-	ASSERT_TRUE(RUN_UNTIL(&self->s, &self->c, self->cc.disappear == 1, 3000));
+	ASSERT_EQ(-EINPROGRESS, xseg_idc_service_unregister(&self->svc, 0));
+	ASSERT_TRUE(RUN_UNTIL(&self->c, &self->s, self->cc.disappear == 1, 3000));
 	EXPECT_EQ(1, self->cc.disconnect);
 	EXPECT_EQ(XSEG_EP_IDLE, xseg_endpoint_state(&self->ep));
+	/* once 0, the call is not made again (a second unregister is refused) */
+	ASSERT_TRUE(RUN_UNTIL(&self->c, &self->s,
+			      !(r = r ? xseg_idc_service_unregister(&self->svc, 0) : 0), 3000));
+	EXPECT_EQ(-EINVAL, xseg_idc_service_unregister(&self->svc, 0));
+	EXPECT_EQ(1, self->sc.disconnect);
 	/* registered again: appear, connect */
-	ASSERT_EQ(0, xseg_idc_service_unregister(&self->svc));
-	ASSERT_EQ(0, xseg_idc_service_register(&again, &self->s, SVC, &echo_ops, self->conns, 4,
+	ASSERT_EQ(0, xseg_idc_service_register(&again, &self->s, SVC, &echo_ops, conns, 2,
 					       NULL));
-	for (i = 0; i < 4; i++)
-		self->conns[i].priv = &self->sc;
+	conns[0].priv = conns[1].priv = &self->sc;
 	ASSERT_TRUE(RUN_UNTIL(&self->s, &self->c, xseg_endpoint_connected(&self->ep), 3000));
 	EXPECT_EQ(2, self->cc.appear);
-	self->svc = again;
-	/* the list links to &again, which dies with this frame: relink the fixture's copy */
-	self->s.svcs = &self->svc;
+	EXPECT_EQ(2, self->cc.connect);
+	ASSERT_EQ(0, xseg_endpoint_destroy(&self->ep, 0) == -EINPROGRESS ?
+		  !RUN_UNTIL(&self->s, &self->c, xseg_endpoint_state(&self->ep) == XSEG_EP_DEAD,
+			     3000) || xseg_endpoint_destroy(&self->ep, 0) : 0);
+	EXPECT_EQ(0, xseg_idc_service_unregister(&again, 100000));
 }
 
 /* Garbage sent to a server endpoint or a listening port is refused, never delivered. */
@@ -701,7 +703,7 @@ TEST_F(ep, no_handler)
 	EXPECT_EQ(0, xseg_endpoint_destroy(&q, 0) == -EINPROGRESS ?
 		  !RUN_UNTIL(&self->s, &self->c, xseg_endpoint_state(&q) == XSEG_EP_DEAD, 2000) ||
 		  xseg_endpoint_destroy(&q, 0) : 0);
-	EXPECT_EQ(0, xseg_idc_service_unregister(&quiet));
+	EXPECT_EQ(0, xseg_idc_service_unregister(&quiet, 100000));
 }
 
 /* Buffer table misuse. */
@@ -888,7 +890,7 @@ static int run_server(void *mem, __u64 size)
 	}
 	while (s_nheld)
 		xseg_idc_transaction_complete(s_held[--s_nheld].txn, 0);
-	xseg_idc_service_unregister(&svc);
+	xseg_idc_service_unregister(&svc, 2000000);
 	xseg_idc_fini(&idc);
 	xseg_leave(x);
 	return 0;

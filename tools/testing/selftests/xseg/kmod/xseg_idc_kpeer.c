@@ -213,7 +213,7 @@ err_stop:
 	if (kidc_client)
 		xseg_endpoint_destroy(&kidc_ep, KIDC_DESTROY_US);
 	if (kidc_serving)
-		xseg_idc_service_unregister(&kidc_svc);
+		xseg_idc_service_unregister(&kidc_svc, KIDC_DESTROY_US);
 err_fini:
 	xseg_idc_fini(&kidc);
 err_leave:
@@ -229,7 +229,7 @@ static void __exit xseg_idc_kpeer_exit(void)
 	if (kidc_client)
 		xseg_endpoint_destroy(&kidc_ep, KIDC_DESTROY_US);
 	if (kidc_serving)
-		xseg_idc_service_unregister(&kidc_svc);
+		xseg_idc_service_unregister(&kidc_svc, KIDC_DESTROY_US);
 	xseg_idc_fini(&kidc);
 	xseg_leave(kidc_xseg);
 }
