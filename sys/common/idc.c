@@ -842,7 +842,7 @@ static void xseg_idc_accept_connect(struct xseg_idc_service *svc, struct xseg_re
 	for (i = 0; i < svc->nr_conns; i++) {
 		struct xseg_endpoint *c = &svc->conns[i];
 
-		if ((c->state == XSEG_EP_CONNECTED) && c->rport == src)
+		if (c->state == XSEG_EP_CONNECTED && c->rport == src)
 			xseg_idc_disconnect_start(c, true);
 		if (!ep && c->state == XSEG_EP_DEAD)
 			ep = c;

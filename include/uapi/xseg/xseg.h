@@ -158,7 +158,7 @@ enum xseg_req_op {
 	XSEG_OP_IDC_CONNECT,	/* data: struct xseg_idc_hello, both ways */
 	XSEG_OP_IDC_DISCONNECT,	/* no data */
 	XSEG_OP_IDC_MSG,	/* data: body (size bytes) */
-	XSEG_OP_IDC_TXN,	/* data: params (size bytes), then status space; serviced = status */
+	XSEG_OP_IDC_TXN,	/* data: params (size bytes), status room; serviced: status */
 	XSEG_OP_MAX = XSEG_OP_IDC_TXN,
 };
 

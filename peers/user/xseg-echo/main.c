@@ -25,11 +25,11 @@
 #include <xseg/posix.h>
 #include <xseg/segdev_user.h>
 
-static volatile sig_atomic_t stop;
+static int stop;		/* set by SIGINT/SIGTERM */
 
 static void on_signal(int sig)
 {
-	stop = 1;
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 }
 
 /* ---- the service ---- */
@@ -68,7 +68,7 @@ static int serve(struct xseg_idc *idc, const char *name)
 	}
 	printf("serving %s\n", name);
 	fflush(stdout);
-	while (!stop)
+	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED))
 		xseg_idc_wait(idc, 100000);
 	xseg_idc_service_unregister(&svc, 2000000);
 	return 0;
@@ -134,7 +134,7 @@ static int send_one(struct xseg_idc *idc, struct xseg_endpoint *ep, const char *
 	return 0;
 }
 
-static void usage(FILE *f)
+static void print_usage(FILE *f)
 {
 	fprintf(f, "usage: xseg-echo [--segment NAME] [--type posix|segdev] [--signal TYPE]\n"
 		"                 [--service NAME] serve | send TEXT...\n");
@@ -159,16 +159,28 @@ int main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'g': seg = optarg; break;
-		case 't': type = optarg; break;
-		case 's': sig = optarg; break;
-		case 'n': name = optarg; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'g':
+			seg = optarg;
+			break;
+		case 't':
+			type = optarg;
+			break;
+		case 's':
+			sig = optarg;
+			break;
+		case 'n':
+			name = optarg;
+			break;
+		case 'h':
+			print_usage(stdout);
+			return 0;
+		default:
+			print_usage(stderr);
+			return 2;
 		}
 	}
 	if (optind >= argc) {
-		usage(stderr);
+		print_usage(stderr);
 		return 2;
 	}
 	if (!type)
@@ -193,7 +205,7 @@ int main(int argc, char **argv)
 		return ret;
 	}
 	if (strcmp(argv[optind], "send")) {
-		usage(stderr);
+		print_usage(stderr);
 		return 2;
 	}
 

@@ -192,7 +192,8 @@ static __u64 run_case(struct xseg_idc *idc, struct xseg_endpoint *ep, bool txn,
 	unsigned long sent = 0;
 	unsigned int i;
 
-	completed = failed = 0;
+	completed = 0;
+	failed = 0;
 	start = now_ns();
 	deadline = start + CASE_TIMEOUT_S * 1000000000ULL;
 	while (completed < n) {
@@ -295,7 +296,7 @@ static int client(void *mem, __u64 size)
 	return 0;
 }
 
-static void usage(FILE *f)
+static void print_usage(FILE *f)
 {
 	fprintf(f, "usage: xseg-idc-bench [--iterations N] [--runs N] [--signal TYPE] "
 		"[--json FILE] [--quick]\n");
@@ -320,9 +321,15 @@ int main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'i': iterations = strtoul(optarg, NULL, 0); break;
-		case 'r': runs = strtoul(optarg, NULL, 0); break;
-		case 's': sigtype = optarg; break;
+		case 'i':
+			iterations = strtoul(optarg, NULL, 0);
+			break;
+		case 'r':
+			runs = strtoul(optarg, NULL, 0);
+			break;
+		case 's':
+			sigtype = optarg;
+			break;
 		case 'j':
 			json = fopen(optarg, "w");
 			if (!json) {
@@ -330,13 +337,20 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			break;
-		case 'q': iterations = 2000; runs = 1; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'q':
+			iterations = 2000;
+			runs = 1;
+			break;
+		case 'h':
+			print_usage(stdout);
+			return 0;
+		default:
+			print_usage(stderr);
+			return 2;
 		}
 	}
 	if (!iterations || !runs || runs > MAX_RUNS) {
-		usage(stderr);
+		print_usage(stderr);
 		return 2;
 	}
 	xseg_config_default(&cfg);

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,11 +43,11 @@ struct kv_params {
 	struct xseg_idc_rbuf rbuf;	/* KV_FETCH: where the value goes */
 };
 
-static volatile sig_atomic_t stop;
+static int stop;		/* set by SIGINT/SIGTERM */
 
 static void on_signal(int sig)
 {
-	stop = 1;
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 }
 
 /* ---- the service ---- */
@@ -150,11 +151,11 @@ static void kv_transaction(struct xseg_endpoint *ep, struct xseg_idc_transaction
 		break;
 	case KV_GET:
 		e = kv_find(key, p.klen, 0);
-		if (!e)
+		if (!e) {
 			ret = -ENOENT;
-		else if (e->vlen > txn->status.len)
+		} else if (e->vlen > txn->status.len) {
 			ret = -EOVERFLOW;
-		else {
+		} else {
 			memcpy(txn->status.addr, e->val, e->vlen);
 			txn->status_len = e->vlen;
 		}
@@ -200,7 +201,7 @@ static int serve(struct xseg_idc *idc, const char *name)
 	}
 	printf("serving %s\n", name);
 	fflush(stdout);
-	while (!stop)
+	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED))
 		xseg_idc_wait(idc, 100000);
 	xseg_idc_service_unregister(&svc, 2000000);
 	return 0;
@@ -278,7 +279,7 @@ static int command(struct xseg_idc *idc, struct xseg_endpoint *ep, __u32 op, con
 	return ret;
 }
 
-static void usage(FILE *f)
+static void print_usage(FILE *f)
 {
 	fprintf(f, "usage: xseg-kv [--segment NAME] [--type posix|segdev] [--signal TYPE]\n"
 		"               [--service NAME] serve | put KEY VALUE | get KEY | fetch KEY |"
@@ -305,16 +306,28 @@ int main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'g': seg = optarg; break;
-		case 't': type = optarg; break;
-		case 's': sig = optarg; break;
-		case 'n': name = optarg; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'g':
+			seg = optarg;
+			break;
+		case 't':
+			type = optarg;
+			break;
+		case 's':
+			sig = optarg;
+			break;
+		case 'n':
+			name = optarg;
+			break;
+		case 'h':
+			print_usage(stdout);
+			return 0;
+		default:
+			print_usage(stderr);
+			return 2;
 		}
 	}
 	if (optind >= argc) {
-		usage(stderr);
+		print_usage(stderr);
 		return 2;
 	}
 	cmd = argv[optind];
@@ -329,12 +342,14 @@ int main(int argc, char **argv)
 		op = KV_DEL;
 	else if (!strcmp(cmd, "serve"))
 		op = 0;
-	else {
-		usage(stderr);
+	else
+		op = UINT32_MAX;
+	if (op == UINT32_MAX) {
+		print_usage(stderr);
 		return 2;
 	}
 	if (nargs != (op == KV_PUT ? 2 : op ? 1 : 0)) {
-		usage(stderr);
+		print_usage(stderr);
 		return 2;
 	}
 	if (!type)

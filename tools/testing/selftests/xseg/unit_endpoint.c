@@ -473,7 +473,6 @@ TEST_F(ep, remote_buffers)
 	ASSERT_EQ(0, xseg_idc_buffer_free(&self->s, &mem));
 }
 
-
 /* ---- registry, arguments, refusals ---- */
 
 TEST_F(ep, registry_names)
@@ -618,7 +617,8 @@ TEST_F(ep, service_unregistered_disappears)
 	/* registered again: appear, connect */
 	ASSERT_EQ(0, xseg_idc_service_register(&again, &self->s, SVC, &echo_ops, conns, 2,
 					       NULL));
-	conns[0].priv = conns[1].priv = &self->sc;
+	conns[0].priv = &self->sc;
+	conns[1].priv = &self->sc;
 	ASSERT_TRUE(RUN_UNTIL(&self->s, &self->c, xseg_endpoint_connected(&self->ep), 3000));
 	EXPECT_EQ(2, self->cc.appear);
 	EXPECT_EQ(2, self->cc.connect);
@@ -757,8 +757,20 @@ struct cslot {
 
 static struct ctl *g_ctl;
 
-static void c_connect(struct xseg_endpoint *ep) { __atomic_add_fetch(&g_ctl->client_connects, 1, __ATOMIC_SEQ_CST); }
-static void c_disconnect(struct xseg_endpoint *ep) { __atomic_add_fetch(&g_ctl->client_disconnects, 1, __ATOMIC_SEQ_CST); }
+static void ctl_inc(int *counter)
+{
+	__atomic_add_fetch(counter, 1, __ATOMIC_SEQ_CST);
+}
+
+static void c_connect(struct xseg_endpoint *ep)
+{
+	ctl_inc(&g_ctl->client_connects);
+}
+
+static void c_disconnect(struct xseg_endpoint *ep)
+{
+	ctl_inc(&g_ctl->client_disconnects);
+}
 
 static void c_done(struct xseg_idc_transaction *txn)
 {
@@ -839,8 +851,15 @@ struct held {
 static struct held s_held[4 * XSEG_IDC_MAX_QUOTA];
 static int s_nheld;
 
-static void s_connect(struct xseg_endpoint *ep) { __atomic_add_fetch(&g_ctl->server_connects, 1, __ATOMIC_SEQ_CST); }
-static void s_disconnect(struct xseg_endpoint *ep) { __atomic_add_fetch(&g_ctl->server_disconnects, 1, __ATOMIC_SEQ_CST); }
+static void s_connect(struct xseg_endpoint *ep)
+{
+	ctl_inc(&g_ctl->server_connects);
+}
+
+static void s_disconnect(struct xseg_endpoint *ep)
+{
+	ctl_inc(&g_ctl->server_disconnects);
+}
 
 static void s_txn(struct xseg_endpoint *ep, struct xseg_idc_transaction *txn)
 {
@@ -991,7 +1010,11 @@ static void reset_client(struct ctl *c)
 	c->stop_client = 0;
 	c->client_connects = 0;
 	c->client_disconnects = 0;
-	c->submitted = c->ok = c->errors = c->bad = c->lost = 0;
+	c->submitted = 0;
+	c->ok = 0;
+	c->errors = 0;
+	c->bad = 0;
+	c->lost = 0;
 }
 
 /* Runs a fresh client until it has n answers, stops it: it must exit 0 (nothing lost). */
