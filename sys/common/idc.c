@@ -540,17 +540,16 @@ static int xseg_idc_process_replies(struct xseg_endpoint *ep)
 {
 	struct xseg *xseg = ep->idc->xseg;
 	struct xseg_request *req;
+	u32 i;
 	int ret, n = 0;
 
-	while (ep->port >= 0 && n < (int)xseg->g.nr_requests) {
+	/* bounded: a peer refilling the ring cannot keep us here */
+	for (i = 0; ep->port >= 0 && i < xseg->g.nr_requests; i++) {
 		ret = xseg_receive(xseg, ep->port, &req);
-		if (ret == -ENOENT || ret == -EAGAIN)
+		if (ret == -EIO)
+			continue;	/* a corrupted entry, dropped by the core */
+		if (ret < 0)
 			break;
-		if (ret < 0) {
-			if (ret == -EIO)
-				continue;	/* a corrupted entry, dropped by the core */
-			break;
-		}
 		n++;
 		if (ret == XSEG_RECV_FORWARDED) {
 			xseg_idc_respond(ep->idc, req, xseg_idc_result(req));
@@ -676,9 +675,10 @@ static int xseg_idc_process_requests(struct xseg_endpoint *ep)
 {
 	struct xseg *xseg = ep->idc->xseg;
 	struct xseg_request *req;
+	u32 i;
 	int ret, n = 0;
 
-	while (ep->port >= 0 && n < (int)xseg->g.nr_requests) {
+	for (i = 0; ep->port >= 0 && i < xseg->g.nr_requests; i++) {
 		ret = xseg_accept(xseg, ep->port, &req);
 		if (ret == -EIO)
 			continue;
@@ -873,8 +873,9 @@ static int xseg_idc_service_poll(struct xseg_idc_service *svc)
 	struct xseg *xseg = svc->idc->xseg;
 	struct xseg_request *req;
 	int ret, n = 0;
+	u32 i;
 
-	while (n < (int)xseg->g.nr_requests) {
+	for (i = 0; i < xseg->g.nr_requests; i++) {
 		ret = xseg_accept(xseg, svc->port, &req);
 		if (ret == -EIO)
 			continue;
@@ -883,9 +884,18 @@ static int xseg_idc_service_poll(struct xseg_idc_service *svc)
 		n++;
 		xseg_idc_accept_connect(svc, req);
 	}
-	/* replies to our own requests never come here; anything else is stray */
-	while (xseg_receive(xseg, svc->port, &req) >= 0)
-		xseg_put_request(xseg, req);
+	/* we never send from the listening port: anything in its reply ring is stray */
+	for (i = 0; i < xseg->g.nr_requests; i++) {
+		ret = xseg_receive(xseg, svc->port, &req);
+		if (ret == -EIO)
+			continue;
+		if (ret < 0)
+			break;
+		if (ret == XSEG_RECV_FORWARDED)
+			xseg_idc_respond(svc->idc, req, xseg_idc_result(req));
+		else
+			xseg_put_request(xseg, req);
+	}
 	return n;
 }
 
@@ -1005,8 +1015,11 @@ int xseg_idc_service_unregister(struct xseg_idc_service *svc, __u32 usec)
 		for (i = 0; i < svc->nr_conns; i++)
 			if (svc->conns[i].state != XSEG_EP_DEAD)
 				xseg_idc_force_dead(&svc->conns[i]);
-	while (!xseg_accept(idc->xseg, svc->port, &req))
+	for (i = 0; i < idc->xseg->g.nr_requests; i++) {
+		if (xseg_accept(idc->xseg, svc->port, &req))
+			break;
 		xseg_idc_respond(idc, req, -ECONNREFUSED);
+	}
 	xseg_leave_port(idc->xseg, svc->port);
 	for (i = 0; i < svc->nr_conns; i++)
 		xseg_idc_unlink(&svc->conns[i]);
