@@ -335,15 +335,28 @@ static void xseg_idc_connected(struct xseg_endpoint *ep, u32 rport, u64 rowner,
 		ep->ops->connect(ep);
 }
 
+static int xseg_idc_process_replies(struct xseg_endpoint *ep);
+
+/*
+ * A CONNECT got no answer in time (or the endpoint is being destroyed).  A CONNECT left in
+ * a dead service's listening port is drained back to us and put; an answer that arrives
+ * meanwhile still counts (the connection is then up, and goes down normally if destroyed).
+ */
+static void xseg_idc_abandon_connect(struct xseg_endpoint *ep)
+{
+	xseg_idc_drain_port(ep->idc, ep->lport);
+	xseg_idc_process_replies(ep);
+	if (ep->state != XSEG_EP_CONNECTING)
+		return;
+	xseg_idc_out_clear(ep, XSEG_IDC_SLOT_CONNECT);
+	ep->epoch = 0;
+	ep->state = XSEG_EP_APPEARED;
+	ep->retry_ns = xseg_idc_now() + XSEG_IDC_RETRY_NS;
+}
+
 /* The connection goes down; tell the remote unless it is gone or told us. */
 static void xseg_idc_disconnect_start(struct xseg_endpoint *ep, bool tell)
 {
-	if (ep->state == XSEG_EP_CONNECTING) {
-		xseg_idc_out_clear(ep, XSEG_IDC_SLOT_CONNECT);
-		ep->epoch = 0;
-		ep->state = ep->destroying ? XSEG_EP_DEAD : XSEG_EP_APPEARED;
-		return;
-	}
 	if (ep->state != XSEG_EP_CONNECTED)
 		return;
 	ep->state = XSEG_EP_DISCONNECTING;
@@ -400,8 +413,6 @@ static void xseg_idc_release_port(struct xseg_endpoint *ep)
 	xseg_leave_port(ep->idc->xseg, ep->port);
 	ep->port = -1;
 }
-
-static int xseg_idc_process_replies(struct xseg_endpoint *ep);
 
 static void xseg_idc_disconnect_finish(struct xseg_endpoint *ep)
 {
@@ -765,7 +776,7 @@ static int xseg_idc_step(struct xseg_endpoint *ep)
 		break;
 	case XSEG_EP_CONNECTING:
 		if (now >= ep->deadline_ns || ep->destroying)
-			xseg_idc_disconnect_start(ep, false);
+			xseg_idc_abandon_connect(ep);
 		break;
 	case XSEG_EP_CONNECTED:
 		if (ep->destroying || ep->local_disconnect) {
