@@ -4,7 +4,8 @@
  * stale communications and remote buffers, with peers in one process (one idc each, driven
  * alternately) and in forked processes killed with SIGKILL.
  *
- * XSEG_EP_KILL_ITERS sets the rounds of the random kill -9 test (default 100).
+ * XSEG_EP_KILL_ITERS sets the rounds of the random kill -9 test (default 100);
+ * XSEG_EP_SEGTYPE=segdev runs everything on a segdev segment (idc_unit.sh in the VM).
  */
 #include <signal.h>
 #include <sys/mman.h>
@@ -14,6 +15,7 @@
 
 #include "unit_common.h"
 #include <xseg/idc.h>
+#include <xseg/segdev_user.h>
 #include <xseg/signal_user.h>
 #include "kselftest_harness.h"
 
@@ -103,6 +105,20 @@ static void txn_done(struct xseg_idc_transaction *txn)
 
 /* ---- a segment shared with forked children ---- */
 
+/*
+ * $XSEG_EP_SEGTYPE=segdev: the segment is a segdev one (idc_unit.sh, in the VM: the same
+ * tests over memory the kernel shares); default: anonymous shared memory.
+ */
+static struct xseg *seg_creator;
+static char seg_name[64];
+
+static bool use_segdev(void)
+{
+	const char *t = getenv("XSEG_EP_SEGTYPE");
+
+	return t && !strcmp(t, "segdev");
+}
+
 static void *shared_segment(__u64 *sizep)
 {
 	struct xseg_config cfg;
@@ -114,6 +130,13 @@ static void *shared_segment(__u64 *sizep)
 	cfg.nr_requests = 256;
 	cfg.nr_sds = 32;
 	cfg.heap_size = 4 << 20;
+	if (use_segdev()) {
+		snprintf(seg_name, sizeof(seg_name), "idc-unit-%d", (int)getpid());
+		if (xseg_create(&xseg_segdev_backend, seg_name, &cfg, &seg_creator))
+			return NULL;
+		*sizep = seg_creator->g.size;
+		return seg_creator->base;
+	}
 	if (xseg_segment_size(&cfg, &size))
 		return NULL;
 	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -125,6 +148,17 @@ static void *shared_segment(__u64 *sizep)
 	}
 	*sizep = size;
 	return mem;
+}
+
+static void release_segment(void *mem, __u64 size)
+{
+	if (seg_creator) {
+		xseg_leave(seg_creator);
+		xseg_destroy(&xseg_segdev_backend, seg_name);
+		seg_creator = NULL;
+		return;
+	}
+	munmap(mem, size);
 }
 
 static __u64 now_ms(void)
@@ -203,7 +237,7 @@ FIXTURE_TEARDOWN(ep)
 	EXPECT_EQ(self->free0, info.requests_free);
 	xseg_leave(self->cx);
 	xseg_leave(self->sx);
-	munmap(self->mem, self->size);
+	release_segment(self->mem, self->size);
 }
 
 TEST_F(ep, message_and_transaction)
@@ -1006,7 +1040,7 @@ FIXTURE_TEARDOWN(kill)
 	EXPECT_EQ(0, info.ports_bound);
 	xseg_leave(self->x);
 	munmap(self->ctl, 4096);
-	munmap(self->mem, self->size);
+	release_segment(self->mem, self->size);
 }
 
 static void reset_client(struct ctl *c)
