@@ -24,7 +24,8 @@ for _ in 1 2 3 4 5 6 7 8 9 10; do
 done
 [ -e /dev/segdev ] || ksft_skip_all "no /dev/segdev after loading segdev"
 
-XSEG_EP_SEGTYPE=segdev ksft_test "unit_endpoint on a segdev segment" "$bin"
+export XSEG_EP_SEGTYPE=segdev
+ksft_test "unit_endpoint on a segdev segment" "$bin"
 if [ $loaded_here = 1 ]; then
 	ksft_test "segdev unloads after the test (no segment left)" rmmod segdev
 fi
