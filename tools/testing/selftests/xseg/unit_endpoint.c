@@ -450,8 +450,10 @@ TEST_F(ep, remote_buffers)
 	struct xseg_idc_buffer buf;
 	struct xseg_idc_rbuf fwd, ro;
 	struct xseg_idc_message msg = { .complete = msg_done };
+	struct xseg_idc third;
 	struct done md = {};
 	char out[16] = "";
+	struct xseg *tx;
 
 	ASSERT_EQ(0, xseg_idc_buffer_alloc(&self->s, 8192, &mem));
 	/* private memory cannot be reached by others */
@@ -479,13 +481,17 @@ TEST_F(ep, remote_buffers)
 	/* the client writes into the server's buffer; completion is asynchronous */
 	ASSERT_EQ(0, xfer(&self->c, true, &fwd, 100, &src));
 	EXPECT_EQ(0, memcmp((char *)mem.addr + 100, "0123456789", 10));
-	/* a window forwarded to a third peer (here: the server's own idc) reads it back */
+	/* the client narrows the reference to a window and forwards it to a third peer */
 	fwd.offset = 100;
 	fwd.len = 10;
 	dst.addr = out;
 	dst.len = 10;
-	ASSERT_EQ(0, xfer(&self->s, false, &fwd, 0, &dst));
+	ASSERT_EQ(0, xseg_join_mem(self->mem, self->size, &tx));
+	ASSERT_EQ(0, xseg_idc_init(&third, tx, SIGTYPE));
+	ASSERT_EQ(0, xfer(&third, false, &fwd, 0, &dst));
 	EXPECT_EQ(0, memcmp(out, "0123456789", 10));
+	EXPECT_EQ(0, xseg_idc_fini(&third));
+	xseg_leave(tx);
 	/* out of the window */
 	dst.len = 11;
 	EXPECT_EQ(-EFAULT, xfer(&self->s, false, &fwd, 0, &dst));
