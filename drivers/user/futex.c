@@ -48,8 +48,8 @@
 
 #include <xseg/user_types.h>
 
-_Static_assert(sizeof(struct xseg_futex_data) == XSEG_SD_DATA_SIZE, "futex data size");
-_Static_assert(offsetof(struct xseg_futex_data, seq) == 0, "futex word offset");
+static_assert(sizeof(struct xseg_futex_data) == XSEG_SD_DATA_SIZE, "futex data size");
+static_assert(offsetof(struct xseg_futex_data, seq) == 0, "futex word offset");
 
 /* Process-wide spin bound in ns; UINT_MAX until read from $XSEG_FUTEX_SPIN_NS. */
 static u32 xseg_futex_spin_max = UINT_MAX;
@@ -105,7 +105,7 @@ static long xseg_futex(u32 *uaddr, int op, u32 val, const struct timespec *ts)
 
 static inline void xseg_cpu_relax(void)
 {
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(__x86_64__) || defined(__SSE2__)	/* pause: SSE2 on 32-bit x86 */
 	__builtin_ia32_pause();
 #elif defined(__aarch64__)
 	__asm__ __volatile__("yield" ::: "memory");

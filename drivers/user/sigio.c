@@ -54,12 +54,12 @@
 #define PIDFD_THREAD		O_EXCL	/* pidfd_open(): a thread, not a process (6.9+) */
 #endif
 #ifndef PIDFD_SIGNAL_THREAD
-#define PIDFD_SIGNAL_THREAD	(1UL << 0)	/* pidfd_send_signal(): to that thread */
+#define PIDFD_SIGNAL_THREAD	1U	/* pidfd_send_signal(): to that thread (bit 0) */
 #endif
 
 #define XSEG_SIGIO_REVALIDATE_NS	100000000ULL	/* 100 ms */
 
-_Static_assert(sizeof(struct xseg_sigio_data) == XSEG_SD_DATA_SIZE, "sigio data size");
+static_assert(sizeof(struct xseg_sigio_data) == XSEG_SD_DATA_SIZE, "sigio data size");
 
 struct xseg_user_signal_stats xseg_user_stats;
 

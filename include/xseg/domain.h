@@ -28,12 +28,16 @@
 #define XSEG_LOG_INFO	2
 #define XSEG_LOG_DEBUG	3
 
+/* The domain's own signal types (drivers/<domain>/), NULL terminated. */
+struct xseg_signal_type;
+extern const struct xseg_signal_type *const xseg_dom_types[];
+
 /* Zeroed process-local memory (never in the segment); NULL on failure. */
 void *xseg_dom_zalloc(size_t size);
 void xseg_dom_free(void *ptr);
 
 /* Rate-limited in the kernel; the user domain filters by $XSEG_LOG (default: warnings). */
-__attribute__((format(printf, 2, 3)))
+__printf(2, 3)
 void xseg_dom_log(int level, const char *fmt, ...);
 
 /* Monotonic time in nanoseconds. */

@@ -8,6 +8,7 @@
 #endif
 
 #include <linux/atomic.h>
+#include <linux/build_bug.h>
 #include <linux/errno.h>
 #include <linux/kernel.h>
 #include <linux/mutex.h>
@@ -15,21 +16,25 @@
 #include <linux/types.h>
 #include <asm/barrier.h>
 
-/* the barriers' partners are named at each call site in sys/common */
+/* The ordering shim of domain.h; each barrier's partner is named at its call site. */
 #define xseg_load_relaxed(p)		READ_ONCE(*(p))
 #define xseg_store_relaxed(p, v)	WRITE_ONCE(*(p), (v))
+/* acquire: pairs with the xseg_store_release() that published what p guards */
 #define xseg_load_acquire(p)		smp_load_acquire(p)
+/* release: pairs with the xseg_load_acquire() of whoever consumes v */
 #define xseg_store_release(p, v)	smp_store_release((p), (v))
+/* full barrier: store-to-load ordering the acquire/release pairs cannot give */
 #define xseg_smp_mb()			smp_mb()
 /* cmpxchg() is fully ordered when it succeeds; the failure path only re-reads */
 #define xseg_cmpxchg(p, o, n) ({						\
-	__typeof__(*(p)) __xseg_old = (o);					\
-	cmpxchg((p), __xseg_old, (n)) == __xseg_old;				\
+	__auto_type __xseg_p = (p);						\
+	__typeof__(*__xseg_p) __xseg_old = (o);					\
+	cmpxchg(__xseg_p, __xseg_old, (n)) == __xseg_old;			\
 })
 
 /*
- * Signal types the kernel domain builds in (drivers/kernel/), listed by the core next to
- * "poll" (see sys/common/signal.c).
+ * Signal types the kernel domain builds in (drivers/kernel/), listed in xseg_dom_types
+ * (sys/kernel/domain.c) for the core, next to "poll".
  */
 struct xseg_signal_type;
 extern const struct xseg_signal_type xseg_waitqueue_type;
@@ -37,8 +42,6 @@ extern const struct xseg_signal_type xseg_callback_type;
 /* send-only: kernel peers waking user receivers (drivers/kernel/sig_*_remote.c) */
 extern const struct xseg_signal_type xseg_kfutex_type;
 extern const struct xseg_signal_type xseg_ksigio_type;
-#define XSEG_DOM_BUILTIN_TYPES	&xseg_waitqueue_type, &xseg_callback_type,	\
-				&xseg_kfutex_type, &xseg_ksigio_type,
 
 typedef atomic64_t xseg_counter_t;
 #define xseg_counter_inc(c)	atomic64_inc(c)

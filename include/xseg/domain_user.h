@@ -7,12 +7,14 @@
 #error "include <xseg/domain.h>, not this file"
 #endif
 
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 #include <linux/types.h>
+#include <xseg/compiler.h>
 
 typedef __u8 u8;
 typedef __u16 u16;
@@ -22,8 +24,9 @@ typedef __s32 s32;
 typedef __s64 s64;
 
 /*
- * Signal types the user domain builds in (drivers/user/), listed by the core next to "poll":
- * available in every program, also when linked statically (this reference pulls them in).
+ * Signal types the user domain builds in (drivers/user/), listed in xseg_dom_types
+ * (sys/user/domain.c) for the core, next to "poll": available in every program, also when
+ * linked statically (that reference pulls them in).
  */
 struct xseg_signal_type;
 extern const struct xseg_signal_type xseg_futex_type;
@@ -31,8 +34,6 @@ extern const struct xseg_signal_type xseg_sigio_type;
 /* sender-only stubs of the kernel types (drivers/user/segdev.c) */
 extern const struct xseg_signal_type xseg_user_waitqueue_type;
 extern const struct xseg_signal_type xseg_user_callback_type;
-#define XSEG_DOM_BUILTIN_TYPES	&xseg_futex_type, &xseg_sigio_type,		\
-				&xseg_user_waitqueue_type, &xseg_user_callback_type,
 
 #define xseg_load_relaxed(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
 #define xseg_store_relaxed(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELAXED)
@@ -40,8 +41,9 @@ extern const struct xseg_signal_type xseg_user_callback_type;
 #define xseg_store_release(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
 #define xseg_smp_mb()			__atomic_thread_fence(__ATOMIC_SEQ_CST)
 #define xseg_cmpxchg(p, o, n) ({						\
-	__typeof__(*(p)) __xseg_old = (o);					\
-	__atomic_compare_exchange_n((p), &__xseg_old, (n), false,		\
+	__auto_type __xseg_p = (p);						\
+	__typeof__(*__xseg_p) __xseg_old = (o);					\
+	__atomic_compare_exchange_n(__xseg_p, &__xseg_old, (n), false,		\
 				    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);	\
 })
 

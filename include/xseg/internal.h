@@ -11,8 +11,17 @@
 
 #define XSEG_CAS_TRIES		1024	/* bound of every compare-and-swap retry loop */
 
-#define XSEG_ALIGN(x, a)	(((x) + ((a) - 1)) & ~((u64)(a) - 1))
-#define XSEG_DIV_ROUND_UP(n, d)	(((n) + (d) - 1) / (d))
+/* a: a power of two */
+static inline u64 xseg_align(u64 x, u64 a)
+{
+	return (x + a - 1) & ~(a - 1);
+}
+
+static inline u64 xseg_div_round_up(u64 n, u64 d)
+{
+	return (n + d - 1) / d;
+}
+
 #define XSEG_ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* Validated geometry: a local copy of the header, the only one the core ever uses. */

@@ -12,9 +12,9 @@
 #define XSEG_OFF(type, field)	__builtin_offsetof(struct type, field)
 
 #define XSEG_ASSERT_SIZE(type, size) \
-	_Static_assert(sizeof(struct type) == (size), "sizeof(struct " #type ") changed")
+	static_assert(sizeof(struct type) == (size), "sizeof(struct " #type ") changed")
 #define XSEG_ASSERT_OFF(type, field, off) \
-	_Static_assert(XSEG_OFF(type, field) == (off), #type "." #field " moved")
+	static_assert(XSEG_OFF(type, field) == (off), #type "." #field " moved")
 
 XSEG_ASSERT_SIZE(xseg_header, 512);
 XSEG_ASSERT_OFF(xseg_header, magic, 0);
@@ -29,7 +29,7 @@ XSEG_ASSERT_OFF(xseg_header, creator, 136);
 /* the two hot words each own a cache line */
 XSEG_ASSERT_OFF(xseg_header, free_head, 192);
 XSEG_ASSERT_OFF(xseg_header, alloc_hint, 256);
-_Static_assert(sizeof(struct xseg_header) <= XSEG_HEADER_SIZE, "header does not fit");
+static_assert(sizeof(struct xseg_header) <= XSEG_HEADER_SIZE, "header does not fit");
 
 XSEG_ASSERT_OFF(xseg_header, idc_off, 320);
 XSEG_ASSERT_OFF(xseg_header, nr_services, 328);
@@ -87,7 +87,7 @@ XSEG_ASSERT_SIZE(xseg_idc_rbuf, 32);
 XSEG_ASSERT_OFF(xseg_idc_rbuf, offset, 8);
 XSEG_ASSERT_SIZE(xseg_idc_hello, 24);
 
-_Static_assert(XSEG_MAX_PORTS <= 65536, "port numbers must fit the __u16 path entries");
-_Static_assert((XSEG_TABLE_ALIGN & (XSEG_TABLE_ALIGN - 1)) == 0, "table alignment");
+static_assert(XSEG_MAX_PORTS <= 65536, "port numbers must fit the __u16 path entries");
+static_assert((XSEG_TABLE_ALIGN & (XSEG_TABLE_ALIGN - 1)) == 0, "table alignment");
 
 #endif /* _XSEG_LAYOUT_CHECK_H */

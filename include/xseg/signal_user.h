@@ -41,6 +41,7 @@ struct xseg_user_signal_stats {
 	__u64 sigio_failures;	/* other send errors (-ESRCH, -EPERM, -EINVAL) */
 	__u64 sigio_sleeps;	/* waits that entered sigtimedwait */
 };
+
 int xseg_user_signal_stats(struct xseg_user_signal_stats *st);
 
 #endif /* _XSEG_SIGNAL_USER_H */

@@ -114,7 +114,7 @@ int xseg_heap_alloc(struct xseg *xseg, u64 size, u64 *offp)
 
 	if (!size || size > xseg->g.heap_size)
 		return -EINVAL;
-	n = XSEG_DIV_ROUND_UP(size, unit);
+	n = xseg_div_round_up(size, unit);
 	/* next fit from the hint spreads concurrent allocators over the heap */
 	hint = xseg_load_relaxed(&xseg_hdr(xseg)->alloc_hint) % units;
 
@@ -151,7 +151,7 @@ int xseg_heap_free(struct xseg *xseg, u64 off, u64 size)
 	if (!size || xseg_check_range(xseg, off, size) || (off - xseg->g.heap_off) % unit)
 		return -EINVAL;
 	first = (off - xseg->g.heap_off) / unit;
-	n = XSEG_DIV_ROUND_UP(size, unit);
+	n = xseg_div_round_up(size, unit);
 	if (n > xseg->g.heap_units - first)
 		return -EINVAL;
 	ret = xseg_bits_update(xseg, first, n, false, &done);

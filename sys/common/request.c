@@ -198,7 +198,7 @@ int xseg_prep_request(struct xseg *xseg, struct xseg_request *req, __u32 targetl
 	if (!xseg_port_is_mine(xseg, xseg_load_relaxed(&req->src)))
 		return -EPERM;
 
-	dlen = XSEG_ALIGN(datalen, 8);
+	dlen = xseg_align(datalen, 8);
 	need = dlen + targetlen;
 	off = xseg_load_relaxed(&req->buf_off);
 	cap = xseg_load_relaxed(&req->buf_len);
@@ -207,7 +207,7 @@ int xseg_prep_request(struct xseg *xseg, struct xseg_request *req, __u32 targetl
 		off = 0;
 		cap = 0;
 		if (need) {
-			cap = XSEG_ALIGN(need, xseg->g.alloc_unit);
+			cap = xseg_align(need, xseg->g.alloc_unit);
 			ret = xseg_heap_alloc(xseg, cap, &off);
 			if (ret)
 				return ret;

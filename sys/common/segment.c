@@ -62,28 +62,28 @@ int xseg_compute_layout(u32 nr_ports, u32 nr_requests, u32 nr_sds, u32 alloc_uni
 	g->alloc_unit = alloc_unit;
 	g->heap_size = heap_size;
 	g->heap_units = heap_size / alloc_unit;
-	g->bitmap_words = XSEG_DIV_ROUND_UP(g->heap_units, 64);
+	g->bitmap_words = xseg_div_round_up(g->heap_units, 64);
 
 	off = XSEG_HEADER_SIZE;
 	g->ports_off = off;
-	off = XSEG_ALIGN(off + (u64)nr_ports * sizeof(struct xseg_port), XSEG_TABLE_ALIGN);
+	off = xseg_align(off + (u64)nr_ports * sizeof(struct xseg_port), XSEG_TABLE_ALIGN);
 	g->requests_off = off;
-	off = XSEG_ALIGN(off + (u64)nr_requests * sizeof(struct xseg_request), XSEG_TABLE_ALIGN);
+	off = xseg_align(off + (u64)nr_requests * sizeof(struct xseg_request), XSEG_TABLE_ALIGN);
 	g->sds_off = off;
-	off = XSEG_ALIGN(off + (u64)nr_sds * sizeof(struct xseg_signal_desc), XSEG_TABLE_ALIGN);
+	off = xseg_align(off + (u64)nr_sds * sizeof(struct xseg_signal_desc), XSEG_TABLE_ALIGN);
 	g->sd_data_off = off;
-	off = XSEG_ALIGN(off + (u64)nr_sds * XSEG_SD_DATA_SIZE, XSEG_TABLE_ALIGN);
+	off = xseg_align(off + (u64)nr_sds * XSEG_SD_DATA_SIZE, XSEG_TABLE_ALIGN);
 	g->types_off = off;
-	off = XSEG_ALIGN(off + (u64)g->nr_types * sizeof(struct xseg_type_entry),
+	off = xseg_align(off + (u64)g->nr_types * sizeof(struct xseg_type_entry),
 			 XSEG_TABLE_ALIGN);
 	g->rings_off = off;
-	g->ring_bytes = XSEG_ALIGN(sizeof(struct xseg_ring) + (u64)g->ring_size * sizeof(u64),
+	g->ring_bytes = xseg_align(sizeof(struct xseg_ring) + (u64)g->ring_size * sizeof(u64),
 				   XSEG_CACHELINE);
-	off = XSEG_ALIGN(off + 2ULL * nr_ports * g->ring_bytes, XSEG_TABLE_ALIGN);
+	off = xseg_align(off + 2ULL * nr_ports * g->ring_bytes, XSEG_TABLE_ALIGN);
 	g->bitmap_off = off;
 	off += (u64)g->bitmap_words * sizeof(u64);
 	/* data buffers aligned to the unit (and at least a page) for direct I/O */
-	off = XSEG_ALIGN(off, alloc_unit > XSEG_TABLE_ALIGN ? alloc_unit : XSEG_TABLE_ALIGN);
+	off = xseg_align(off, alloc_unit > XSEG_TABLE_ALIGN ? alloc_unit : XSEG_TABLE_ALIGN);
 	g->heap_off = off;
 	off += heap_size;
 	/* the endpoint tables come last, so a segment without them has the same layout */

@@ -18,23 +18,15 @@
 static const struct xseg_signal_type *xseg_registry[XSEG_REGISTRY_SIZE];
 static u32 xseg_registry_users[XSEG_REGISTRY_SIZE];
 
-/* The domain's own types (drivers/<domain>/), built in like "poll"; see domain_user.h. */
-#ifndef XSEG_DOM_BUILTIN_TYPES
-#define XSEG_DOM_BUILTIN_TYPES
-#endif
-
-static const struct xseg_signal_type *const xseg_builtin_types[] = {
-	&xseg_poll_type,
-	XSEG_DOM_BUILTIN_TYPES
-};
-
 const struct xseg_signal_type *xseg_builtin_type(const char *name)
 {
-	u32 i;
+	const struct xseg_signal_type *const *t;
 
-	for (i = 0; i < XSEG_ARRAY_SIZE(xseg_builtin_types); i++)
-		if (!strcmp(xseg_builtin_types[i]->name, name))
-			return xseg_builtin_types[i];
+	if (!strcmp(xseg_poll_type.name, name))
+		return &xseg_poll_type;
+	for (t = xseg_dom_types; *t; t++)
+		if (!strcmp((*t)->name, name))
+			return *t;
 	return NULL;
 }
 

@@ -102,3 +102,11 @@ void xseg_dom_registry_unlock(void)
 {
 	mutex_unlock(&xseg_registry_mutex);
 }
+
+const struct xseg_signal_type *const xseg_dom_types[] = {
+	&xseg_waitqueue_type,
+	&xseg_callback_type,
+	&xseg_kfutex_type,
+	&xseg_ksigio_type,
+	NULL
+};

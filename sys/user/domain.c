@@ -110,3 +110,11 @@ void xseg_dom_registry_unlock(void)
 {
 	pthread_mutex_unlock(&xseg_registry_mutex);
 }
+
+const struct xseg_signal_type *const xseg_dom_types[] = {
+	&xseg_futex_type,
+	&xseg_sigio_type,
+	&xseg_user_waitqueue_type,
+	&xseg_user_callback_type,
+	NULL
+};

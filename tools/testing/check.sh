@@ -4,8 +4,8 @@
 # make check: every test, with one summary line at the end.
 #
 #   1. prerequisites (tools/deps.sh), the build (user, ASan/UBSan, modules for 6.1 + 6.12)
-#   2. native unit tests, then the same tests built with ASan/UBSan, then their line
-#      coverage of the core (tools/testing/coverage.sh)
+#   2. native unit tests, then the same tests built with ASan/UBSan and under valgrind, the
+#      bench report generator, house style (checkpatch), line coverage of the core
 #   3. for each target kernel: one VM boot running every kselftest (run_vm.sh)
 #
 # Environment: KERNELS="v1 v2" restricts the kernels (not allowed with CI=true);
@@ -119,6 +119,10 @@ if [ "${NATIVE:-1}" != 0 ]; then
 	echo "# == the benchmark report generator (bench/selftest.sh, no VM)"
 	tools/testing/runner --label bench bench/selftest.sh | tee "$log"
 	add_counts bench "$log" || { note_problem "bench runner gave no summary"; fail=$((fail + 1)); }
+
+	echo "# == house style (checkpatch --strict)"
+	tools/testing/runner --label style tools/testing/style.sh | tee "$log"
+	add_counts style "$log" || { note_problem "style runner gave no summary"; fail=$((fail + 1)); }
 
 	echo "# == line coverage of the core by the unit tests (gcov, >= 85%)"
 	tools/testing/runner --label coverage tools/testing/coverage.sh | tee "$log"

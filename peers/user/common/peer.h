@@ -22,12 +22,8 @@
 #include <stdio.h>
 
 #include <uapi/xseg/blk.h>
+#include <xseg/compiler.h>
 #include <xseg/xseg.h>
-
-/* the kernel's spelling, as in xseg_cli.h (checkpatch flags the definition itself) */
-#ifndef __printf
-#define __printf(a, b)		__attribute__((format(printf, a, b)))
-#endif
 
 #define PEER_ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 

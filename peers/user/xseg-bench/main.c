@@ -43,6 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <xseg/compiler.h>
 #include <xseg/posix.h>
 #include <xseg/segdev_user.h>
 #include <xseg/signal_user.h>
@@ -95,7 +96,7 @@ static void pin(int cpu)
 
 static void cpu_relax(void)
 {
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(__x86_64__) || defined(__SSE2__)	/* pause: SSE2 on 32-bit x86 */
 	__builtin_ia32_pause();
 #endif
 }
@@ -146,16 +147,20 @@ static int chan_open(enum base b, struct chan *ch)
 
 	switch (b) {
 	case B_EVENTFD:
-		ch->c2s[0] = ch->c2s[1] = eventfd(0, 0);
-		ch->s2c[0] = ch->s2c[1] = eventfd(0, 0);
+		ch->c2s[0] = eventfd(0, 0);
+		ch->c2s[1] = ch->c2s[0];
+		ch->s2c[0] = eventfd(0, 0);
+		ch->s2c[1] = ch->s2c[0];
 		return ch->c2s[0] < 0 || ch->s2c[0] < 0 ? -errno : 0;
 	case B_PIPE:
 		return pipe(ch->c2s) || pipe(ch->s2c) ? -errno : 0;
 	case B_UNIX:
 		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
 			return -errno;
-		ch->c2s[1] = ch->s2c[0] = sv[0];	/* client side */
-		ch->c2s[0] = ch->s2c[1] = sv[1];	/* server side */
+		ch->c2s[1] = sv[0];	/* client side */
+		ch->s2c[0] = sv[0];
+		ch->c2s[0] = sv[1];	/* server side */
+		ch->s2c[1] = sv[1];
 		return 0;
 	default:
 		return 0;
@@ -208,7 +213,8 @@ static int run_base(enum base b, unsigned long n, __u64 *rtt)
 
 	if (chan_open(b, &ch))
 		return -1;
-	ctl->a = ctl->b = 0;
+	ctl->a = 0;
+	ctl->b = 0;
 	pid = fork();
 	if (pid < 0)
 		return -1;
@@ -709,8 +715,8 @@ static struct tput_case tput_cases[] = {
 	{ "xseg-sigio", XSEG_SIGNAL_SIGIO, 0, 64 },
 };
 
-#define N_LAT	(sizeof(lat_cases) / sizeof(lat_cases[0]))
-#define N_TPUT	(sizeof(tput_cases) / sizeof(tput_cases[0]))
+#define N_LAT	ARRAY_SIZE(lat_cases)
+#define N_TPUT	ARRAY_SIZE(tput_cases)
 
 static int run_lat(struct lat_case *c, __u64 *rtt)
 {
@@ -747,7 +753,7 @@ static struct lat_case *lat_find(const char *name)
 	return NULL;
 }
 
-static void usage(const char *argv0)
+static void print_usage(const char *argv0)
 {
 	fprintf(stderr, "usage: %s [--iterations N] [--runs N] [--json FILE] [--cdf FILE] "
 		"[--quick] [--kernel]\n", argv0);
@@ -802,12 +808,12 @@ int main(int argc, char **argv)
 			runs = 1;
 			break;
 		default:
-			usage(argv[0]);
+			print_usage(argv[0]);
 			return c == 'h' ? 0 : 2;
 		}
 	}
 	if (iterations < 100 || !runs || runs > MAX_RUNS) {
-		usage(argv[0]);
+		print_usage(argv[0]);
 		return 2;
 	}
 	two_cpus = sysconf(_SC_NPROCESSORS_ONLN) >= 2;

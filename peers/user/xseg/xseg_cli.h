@@ -8,12 +8,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include <xseg/compiler.h>
 #include <xseg/xseg.h>
-
-/* the kernel's spelling (checkpatch asks for it); glibc has no such macro */
-#ifndef __printf
-#define __printf(a, b)		__attribute__((format(printf, a, b)))
-#endif
 
 #define CLI_ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 

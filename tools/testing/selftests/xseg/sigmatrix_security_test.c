@@ -355,6 +355,9 @@ FIXTURE(sec) {
 	bool loaded;
 };
 
+/* the fixture as a plain type, for the helpers below */
+typedef FIXTURE_DATA(sec) xs_fixture;
+
 FIXTURE_SETUP(sec)
 {
 	struct xseg_config cfg;
@@ -389,7 +392,7 @@ FIXTURE_TEARDOWN(sec)
 }
 
 /* Victim ids everywhere; user and kernel senders signal; the victim gets nothing. */
-static void xs_nobody_else(struct __test_metadata *_metadata, FIXTURE_DATA(sec) *self,
+static void xs_nobody_else(struct __test_metadata *_metadata, xs_fixture *self,
 			   const char *type)
 {
 	int ready, done, status;

@@ -14,9 +14,10 @@
  * so that every reply finds the receiver asleep and must wake it.  Every wait has a long
  * timeout (XM_WAIT_USEC): a timeout is a lost wakeup and fails the test.  The data of every
  * reply is checked (the callback cells have the kpeer sleep 300 us before each reply: its
- * work item is otherwise so quick that the receiver never gets to sleep).  The _atomic variants have the kpeer send every signal with interrupts
- * off; the _requester variants have the kernel send requests to a user server (the xsegbd
- * direction).  The user -> user cells run here between two processes on the segdev segment.
+ * work item is otherwise so quick that the receiver never gets to sleep).  The _atomic
+ * variants have the kpeer send every signal with interrupts off; the _requester variants
+ * have the kernel send requests to a user server (the xsegbd direction).  The user -> user
+ * cells run here between two processes on the segdev segment.
  * Needs root (loads segdev.ko, xseg.ko and xseg_kpeer.ko).
  */
 #include <fcntl.h>
@@ -220,6 +221,9 @@ FIXTURE(km) {
 	bool loaded;
 };
 
+/* the fixture as a plain type, for the helpers below */
+typedef FIXTURE_DATA(km) xm_fixture;
+
 FIXTURE_SETUP(km)
 {
 	if (geteuid())
@@ -241,7 +245,7 @@ FIXTURE_TEARDOWN(km)
 }
 
 /* Binds the user's port 0 with a descriptor of type, then loads the kpeer with extra. */
-static void xm_start(struct __test_metadata *_metadata, FIXTURE_DATA(km) *self,
+static void xm_start(struct __test_metadata *_metadata, xm_fixture *self,
 		     const char *type, const char *extra)
 {
 	char params[256];
@@ -253,13 +257,14 @@ static void xm_start(struct __test_metadata *_metadata, FIXTURE_DATA(km) *self,
 }
 
 /* The checks every kernel -> user cell ends with. */
-static void xm_check_k2u(struct __test_metadata *_metadata, FIXTURE_DATA(km) *self,
+static void xm_check_k2u(struct __test_metadata *_metadata, xm_fixture *self,
 			 const char *what)
 {
 	struct xseg_user_signal_stats us;
 
 	ASSERT_EQ(0, xseg_user_signal_stats(&us));
-	TH_LOG("%s: %lu sleeps, longest wait %.3f s, kernel signals %lld (skipped %lld, errors %lld)",
+	TH_LOG("%s: %lu sleeps, longest wait %.3f s, "
+	       "kernel signals %lld (skipped %lld, errors %lld)",
 	       what, self->u.sleeps, self->u.max_wait, kpeer_param("user_signals"),
 	       kpeer_param("user_skipped"), kpeer_param("user_errors"));
 	EXPECT_EQ(0, self->u.timeouts);
@@ -272,7 +277,7 @@ static void xm_check_k2u(struct __test_metadata *_metadata, FIXTURE_DATA(km) *se
 	EXPECT_EQ(0, kpeer_param("faults_cb"));
 }
 
-static void xm_k2u(struct __test_metadata *_metadata, FIXTURE_DATA(km) *self,
+static void xm_k2u(struct __test_metadata *_metadata, xm_fixture *self,
 		   const char *type, const char *extra, __u32 dst)
 {
 	double t0;
@@ -325,7 +330,7 @@ TEST_F_TIMEOUT(km, kernel_to_sigio_atomic, 600)
 }
 
 /* The kernel is the requester (as xsegbd): kernel -> user server, user -> waitqueue. */
-static void xm_requester(struct __test_metadata *_metadata, FIXTURE_DATA(km) *self,
+static void xm_requester(struct __test_metadata *_metadata, xm_fixture *self,
 			 const char *type, const char *extra)
 {
 	char params[128];
@@ -379,7 +384,7 @@ TEST_F_TIMEOUT(km, kernel_to_waitqueue_and_callback, 600)
 }
 
 /* user -> user on the segdev segment: a forked server on port 3 with the same type. */
-static void xm_u2u(struct __test_metadata *_metadata, FIXTURE_DATA(km) *self,
+static void xm_u2u(struct __test_metadata *_metadata, xm_fixture *self,
 		   const char *type)
 {
 	double t0 = kpeer_now();

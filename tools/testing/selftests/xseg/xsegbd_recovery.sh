@@ -13,20 +13,29 @@ xsegbd_setup
 
 # crash_and_restart N HOW: fio on device N; the server dies (HOW: self or kill); restart.
 crash_and_restart() {
-	local n=$1 how=$2 fio_pid rc re0
+	local n=$1 how=$2 fio_pid rc re0 size=6M
 	re0=$(awk '{print $5}' "$XSEGBD_BUS/devices/$n/stats")
-	xsegbd_fio "/dev/xsegbd$n" "crash-$how" --iodepth=16 --size=6M &
+	# killed from here, the run must outlast this script's polling (slow under TCG)
+	[ "$how" = kill ] && size=24M
+	xsegbd_fio "/dev/xsegbd$n" "crash-$how" --iodepth=16 --size=$size &
 	fio_pid=$!
 	if [ "$how" = kill ]; then
-		# kill it in the middle of the write phase: 400 I/Os after fio started
+		# kill it in the middle of the write phase, with I/O in flight, 200+ I/Os in
 		local done0 i
 		done0=$(awk '{print $2}' "$XSEGBD_BUS/devices/$n/stats")
 		for i in $(seq 600); do
 			set -- $(cat "$XSEGBD_BUS/devices/$n/stats")
-			[ $(($2 - done0)) -ge 200 ] && break
+			[ $(($2 - done0)) -ge 200 ] && [ "$1" -gt 0 ] && break
+			kill -0 "$fio_pid" 2> /dev/null || break
 			sleep 0.05
 		done
-		echo "killing the server, in flight: $(awk '{print $1}' "$XSEGBD_BUS/devices/$n/stats")"
+		if ! kill -0 "$fio_pid" 2> /dev/null; then
+			echo "fio finished before the server could be killed: nothing to recover"
+			wait "$fio_pid"
+			return 1
+		fi
+		set -- $(cat "$XSEGBD_BUS/devices/$n/stats")
+		echo "killing the server, in flight: $1"
 		xsegbd_server_kill 1 KILL
 	fi
 	xsegbd_wait_state "$n" recovering 30 || { xsegbd_diag "$n"; wait "$fio_pid"; return 1; }

@@ -17,12 +17,15 @@ static unsigned int iterations = 10000;
 module_param(iterations, uint, 0444);
 MODULE_PARM_DESC(iterations, "request round trips to run (default 10000)");
 
-#define CHECK(cond) do {							\
-	if (!(cond)) {								\
-		pr_err("FAIL line %d: %s\n", __LINE__, #cond);			\
-		goto out;							\
-	}									\
-} while (0)
+/* true (and the failure logged) when cond does not hold */
+static bool xseg_core_failed(bool ok, int line, const char *what)
+{
+	if (!ok)
+		pr_err("FAIL line %d: %s\n", line, what);
+	return !ok;
+}
+
+#define FAILED(cond)	xseg_core_failed(!!(cond), __LINE__, #cond)
 
 static int xseg_core_test_flow(struct xseg *cl, struct xseg *sv)
 {
@@ -35,52 +38,81 @@ static int xseg_core_test_flow(struct xseg *cl, struct xseg *sv)
 	u32 tlen;
 	int ret = -EINVAL;
 
-	CHECK(!xseg_local_signal_init(sv, XSEG_SIGNAL_POLL));
-	CHECK(!xseg_get_signal_desc(sv, XSEG_SIGNAL_POLL, &sd));
-	CHECK(xseg_bind_port(cl, 0, NULL) == 0);
-	CHECK(xseg_bind_port(sv, 1, sd) == 1);
-	CHECK(xseg_bind_port(sv, 2, sd) == 2);
-	CHECK(xseg_bind_port(cl, 1, NULL) == -EBUSY);
-	CHECK(xseg_local_signal_quit(sv, XSEG_SIGNAL_POLL) == -EBUSY);
+	if (FAILED(!xseg_local_signal_init(sv, XSEG_SIGNAL_POLL)))
+		goto out;
+	if (FAILED(!xseg_get_signal_desc(sv, XSEG_SIGNAL_POLL, &sd)))
+		goto out;
+	if (FAILED(xseg_bind_port(cl, 0, NULL) == 0))
+		goto out;
+	if (FAILED(xseg_bind_port(sv, 1, sd) == 1))
+		goto out;
+	if (FAILED(xseg_bind_port(sv, 2, sd) == 2))
+		goto out;
+	if (FAILED(xseg_bind_port(cl, 1, NULL) == -EBUSY))
+		goto out;
+	if (FAILED(xseg_local_signal_quit(sv, XSEG_SIGNAL_POLL) == -EBUSY))
+		goto out;
 
 	for (i = 0; i < iterations; i++) {
 		bool fwd = !(i % 7);
 
-		CHECK(!xseg_get_request(cl, 0, fwd ? 2 : 1, &req));
-		CHECK(!xseg_prep_request(cl, req, 8, 512 + (i % 8) * 1024));
-		CHECK(!xseg_req_target(cl, req, &target, &tlen) && tlen == 8);
+		if (FAILED(!xseg_get_request(cl, 0, fwd ? 2 : 1, &req)))
+			goto out;
+		if (FAILED(!xseg_prep_request(cl, req, 8, 512 + (i % 8) * 1024)))
+			goto out;
+		if (FAILED(!xseg_req_target(cl, req, &target, &tlen) && tlen == 8))
+			goto out;
 		memcpy(target, "ktarget", 8);
-		CHECK(!xseg_req_data(cl, req, &data, &dlen));
+		if (FAILED(!xseg_req_data(cl, req, &data, &dlen)))
+			goto out;
 		memset(data, i & 0xff, dlen);
 		req->op = XSEG_OP_WRITE;
 		req->offset = i;
 
-		CHECK(!xseg_prepare_wait(sd));
-		CHECK(xseg_submit(cl, req) == (fwd ? 2 : 1));
-		CHECK(!xseg_signal(cl, fwd ? 2 : 1));
+		if (FAILED(!xseg_prepare_wait(sd)))
+			goto out;
+		if (FAILED(xseg_submit(cl, req) == (fwd ? 2 : 1)))
+			goto out;
+		if (FAILED(!xseg_signal(cl, fwd ? 2 : 1)))
+			goto out;
 		/* the suppression words: work posted after arming is seen without sleeping */
-		CHECK(!xseg_wait_signal(sd, 1000000));
-		CHECK(!xseg_cancel_wait(sd));
+		if (FAILED(!xseg_wait_signal(sd, 1000000)))
+			goto out;
+		if (FAILED(!xseg_cancel_wait(sd)))
+			goto out;
 
-		CHECK(!xseg_accept(sv, fwd ? 2 : 1, &got) && got == req);
+		if (FAILED(!xseg_accept(sv, fwd ? 2 : 1, &got) && got == req))
+			goto out;
 		if (fwd) {
-			CHECK(xseg_forward(sv, got, 1) == 1);
-			CHECK(!xseg_accept(sv, 1, &got) && got == req);
+			if (FAILED(xseg_forward(sv, got, 1) == 1))
+				goto out;
+			if (FAILED(!xseg_accept(sv, 1, &got) && got == req))
+				goto out;
 		}
-		CHECK(!xseg_req_data(sv, got, &data, &dlen));
-		CHECK(((u8 *)data)[dlen - 1] == (i & 0xff));
+		if (FAILED(!xseg_req_data(sv, got, &data, &dlen)))
+			goto out;
+		if (FAILED(((u8 *)data)[dlen - 1] == (i & 0xff)))
+			goto out;
 		got->serviced = dlen;
 		if (fwd) {
-			CHECK(xseg_respond(sv, got) == 2);
-			CHECK(xseg_receive(sv, 2, &got) == XSEG_RECV_FORWARDED);
+			if (FAILED(xseg_respond(sv, got) == 2))
+				goto out;
+			if (FAILED(xseg_receive(sv, 2, &got) == XSEG_RECV_FORWARDED))
+				goto out;
 		}
-		CHECK(xseg_respond(sv, got) == 0);
-		CHECK(xseg_accept(sv, 1, &got) == -EAGAIN);
-		CHECK(!xseg_receive(cl, 0, &got) && got == req);
-		CHECK(got->state == XSEG_RS_CONCLUDED && got->serviced == dlen);
-		CHECK(!xseg_put_request(cl, got));
+		if (FAILED(xseg_respond(sv, got) == 0))
+			goto out;
+		if (FAILED(xseg_accept(sv, 1, &got) == -EAGAIN))
+			goto out;
+		if (FAILED(!xseg_receive(cl, 0, &got) && got == req))
+			goto out;
+		if (FAILED(got->state == XSEG_RS_CONCLUDED && got->serviced == dlen))
+			goto out;
+		if (FAILED(!xseg_put_request(cl, got)))
+			goto out;
 	}
-	CHECK(!xseg_put_signal_desc(sd));
+	if (FAILED(!xseg_put_signal_desc(sd)))
+		goto out;
 	ret = 0;
 out:
 	return ret;
@@ -106,20 +138,27 @@ static int __init xseg_core_test_init(void)
 		ret = -ENOMEM;
 		goto fail;
 	}
-	CHECK(!xseg_init_mem(mem, size, &cfg));
+	if (FAILED(!xseg_init_mem(mem, size, &cfg)))
+		goto out;
 	/* join validates: a wrong magic must be refused */
 	((struct xseg_header *)mem)->magic ^= 1;
-	CHECK(xseg_join_mem(mem, size, &cl) == -EINVAL);
+	if (FAILED(xseg_join_mem(mem, size, &cl) == -EINVAL))
+		goto out;
 	((struct xseg_header *)mem)->magic ^= 1;
-	CHECK(!xseg_join_mem(mem, size, &cl));
-	CHECK(!xseg_join_mem(mem, size, &sv));
+	if (FAILED(!xseg_join_mem(mem, size, &cl)))
+		goto out;
+	if (FAILED(!xseg_join_mem(mem, size, &sv)))
+		goto out;
 	ret = xseg_core_test_flow(cl, sv);
 	if (ret)
 		goto out;
 	ret = -EINVAL;
-	CHECK(!xseg_get_info(cl, &info));
-	CHECK(info.requests_free == cfg.nr_requests && info.heap_used == 0);
-	CHECK(info.ports_bound == 3);
+	if (FAILED(!xseg_get_info(cl, &info)))
+		goto out;
+	if (FAILED(info.requests_free == cfg.nr_requests && info.heap_used == 0))
+		goto out;
+	if (FAILED(info.ports_bound == 3))
+		goto out;
 	ret = 0;
 out:
 	if (sv)

@@ -310,6 +310,7 @@ static void kpeer_wake_fn(struct work_struct *work)
 {
 	xseg_signal(kpeer_xseg, port_wq);
 }
+
 static DECLARE_DELAYED_WORK(kpeer_wake_work, kpeer_wake_fn);
 
 /*
