@@ -29,7 +29,7 @@
 #define XSEG_IDC_MAX_QUOTA	32	/* in-flight items per direction per endpoint */
 #define XSEG_IDC_DEF_QUOTA	16
 #define XSEG_IDC_DEF_SIZE	4096	/* default max message body / params / status */
-#define XSEG_IDC_MAX_SIZE	(1U << 20)
+#define XSEG_IDC_MAX_SIZE	(1024U * 1024U)	/* 1 MiB */
 
 struct xseg_endpoint;
 struct xseg_idc_service;

@@ -287,7 +287,7 @@ static int xseg_idc_send(struct xseg_endpoint *ep, u32 slot, u32 kind, void *obj
 	ret = xseg_get_request(xseg, ep->port, dst, &req);
 	if (ret)
 		return ret == -ENOBUFS ? -EAGAIN : ret;
-	ret = xseg_prep_request(xseg, req, 0, XSEG_ALIGN(len, 8) + room);
+	ret = xseg_prep_request(xseg, req, 0, xseg_align(len, 8) + room);
 	if (ret)
 		goto err_put;
 	ret = xseg_req_data(xseg, req, &buf, &blen);
@@ -535,7 +535,7 @@ static void xseg_idc_reply(struct xseg_endpoint *ep, struct xseg_request *req)
 	if (o.kind == XSEG_IDC_K_TXN && !result) {
 		struct xseg_idc_transaction *txn = o.obj;
 
-		poff = XSEG_ALIGN(txn->params.len, 8);
+		poff = xseg_align(txn->params.len, 8);
 		sl = xseg_load_relaxed(&req->serviced);
 		if (xseg_req_data(xseg, req, &data, &dlen) || dlen < poff ||
 		    sl > dlen - poff || sl > txn->status.len)
@@ -613,7 +613,7 @@ static void xseg_idc_deliver_txn(struct xseg_endpoint *ep, struct xseg_request *
 {
 	struct xseg_idc_transaction *txn = NULL;
 	u64 size = xseg_load_relaxed(&req->size);
-	u64 poff = XSEG_ALIGN(size, 8);
+	u64 poff = xseg_align(size, 8);
 	u32 i;
 
 	if (size > ep->q.max_size || poff > dlen || dlen - poff > ep->q.max_size) {

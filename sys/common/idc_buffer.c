@@ -28,7 +28,7 @@ int xseg_idc_buffer_alloc(struct xseg_idc *idc, __u64 len, struct xseg_idc_lbuf 
 
 	if (!len || len > xseg->g.heap_size)
 		return -EINVAL;
-	ret = xseg_heap_alloc(xseg, XSEG_ALIGN(len, xseg->g.alloc_unit), &off);
+	ret = xseg_heap_alloc(xseg, xseg_align(len, xseg->g.alloc_unit), &off);
 	if (ret)
 		return ret;
 	lbuf->addr = xseg->base + off;
@@ -57,7 +57,7 @@ int xseg_idc_buffer_free(struct xseg_idc *idc, struct xseg_idc_lbuf *lbuf)
 	ret = xseg_idc_heap_off(xseg, lbuf, &off);
 	if (ret)
 		return ret;
-	ret = xseg_heap_free(xseg, off, XSEG_ALIGN(lbuf->len, xseg->g.alloc_unit));
+	ret = xseg_heap_free(xseg, off, xseg_align(lbuf->len, xseg->g.alloc_unit));
 	if (!ret) {
 		lbuf->addr = NULL;
 		lbuf->len = 0;

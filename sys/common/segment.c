@@ -88,7 +88,7 @@ int xseg_compute_layout(u32 nr_ports, u32 nr_requests, u32 nr_sds, u32 alloc_uni
 	off += heap_size;
 	/* the endpoint tables come last, so a segment without them has the same layout */
 	g->features = XSEG_FEAT_IDC;
-	g->idc_off = XSEG_ALIGN(off, XSEG_TABLE_ALIGN);
+	g->idc_off = xseg_align(off, XSEG_TABLE_ALIGN);
 	g->bufs_off = g->idc_off + XSEG_IDC_SERVICES * sizeof(struct xseg_service_entry);
 	g->size = g->bufs_off + XSEG_IDC_BUFFERS * sizeof(struct xseg_buffer_entry);
 	return 0;

@@ -169,16 +169,26 @@ static __u64 now_ms(void)
 	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
 }
 
+static void run_both(struct xseg_idc *a, struct xseg_idc *b)
+{
+	if (a)
+		xseg_idc_poll(a);
+	if (b)
+		xseg_idc_wait(b, 1000);
+}
+
 /* Drives both sides until cond holds or ms pass; returns whether it holds. */
 #define RUN_UNTIL(a, b, cond, ms) ({					\
+	struct xseg_idc *__a = (a), *__b = (b);				\
 	__u64 __end = now_ms() + (ms);					\
-	while (!(cond) && now_ms() < __end) {				\
-		if ((a))						\
-			xseg_idc_poll(a);				\
-		if ((b))						\
-			xseg_idc_wait(b, 1000);				\
+	bool __ok;							\
+	for (;;) {							\
+		__ok = (cond);						\
+		if (__ok || now_ms() >= __end)				\
+			break;						\
+		run_both(__a, __b);					\
 	}								\
-	(cond);								\
+	__ok;								\
 })
 
 FIXTURE(ep) {
@@ -991,9 +1001,14 @@ static void kill_reap(pid_t pid)
 
 #define WAIT_FOR(cond, ms) ({						\
 	__u64 __end = now_ms() + (ms);					\
-	while (!(cond) && now_ms() < __end)				\
+	bool __ok;							\
+	for (;;) {							\
+		__ok = (cond);						\
+		if (__ok || now_ms() >= __end)				\
+			break;						\
 		usleep(500);						\
-	(cond);								\
+	}								\
+	__ok;								\
 })
 
 static void dump_requests(struct xseg *x)
