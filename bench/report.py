@@ -162,6 +162,7 @@ class Run:
         self.load_json_records(os.path.join(self.raw, "native", "ipc.json"), self.host, "ipc")
         self.load_json_records(os.path.join(self.raw, "native", "scale.json"), self.host,
                                "scale")
+        self.load_json_records(os.path.join(self.raw, "native", "idc.json"), self.host, "idc")
         for k in self.kernels:
             self.load_status(k)
             self.load_json_records(os.path.join(self.raw, k, "ipc.json"), k, "ipc")
@@ -337,6 +338,22 @@ class Run:
             if w == where and c == case:
                 return state, msg
         return None, ""
+
+    def idc_tables(self, md):
+        recs = [r for r in self.records if r["suite"] == "idc"]
+        if not recs:
+            md.append("(not run)")
+            md.append("")
+            return
+        md.append("Two processes, an echo service, 64-byte items; streams keep 16 in flight.")
+        md.append("")
+        md.append("| case | metric | value | unit |")
+        md.append("| --- | --- | --- | --- |")
+        for r in recs:
+            md.append("| %s | %s | %s | %s |" % (r["case"], r["metric"],
+                                              self.fmt(r, 0 if r["unit"] == "1/s" else 2),
+                                              r["unit"]))
+        md.append("")
 
     def ipc_tables(self, md, kernel, where):
         rf = self.val("ipc", "raw-futex", "rtt-p50-ns", kernel)
@@ -549,6 +566,9 @@ class Run:
         md.append("## Scaling (xseg-scale, native, futex signal type)")
         md.append("")
         self.scale_tables(md)
+        md.append("## Endpoints (xseg-idc-bench, native, futex signal type)")
+        md.append("")
+        self.idc_tables(md)
         md.append("## Plots")
         md.append("")
         for title, png in plots:

@@ -5,7 +5,8 @@
 #
 #   1. prerequisites (tools/deps.sh), build: user space, modules for the VM kernel(s)
 #   2. the IPC benchmark (xseg-bench) natively
-#   3. the scaling runs (xseg-scale) natively
+#   3. the endpoint API (xseg-idc-bench, suite "idc") and the scaling runs (xseg-scale)
+#      natively
 #   4. in the VM, once per kernel: the IPC benchmark, then the block benchmark (fio on
 #      null_blk, loop over tmpfs, nbd + nbdkit memory, xsegbd with xseg-memd --null,
 #      xseg-memd and xseg-filed): bench/guest.sh
@@ -98,6 +99,17 @@ if build/user/bin/xseg-bench "${ipc_args[@]}" --json "$raw/native/ipc.json" \
 else
 	printf 'ipc\txseg-bench\tfailed\texit status %s\n' "$?" > "$raw/native/status.tsv"
 	fail "xseg-bench (native)"
+fi
+
+say "endpoint API, native"
+idc_args=(--runs "$runs")
+[ $quick = 1 ] && idc_args=(--quick)
+if build/user/bin/xseg-idc-bench "${idc_args[@]}" --json "$raw/native/idc.json" 2>&1 |
+	tee "$raw/native/idc.txt"; then
+	printf 'idc\txseg-idc-bench\tok\t\n' >> "$raw/native/status.tsv"
+else
+	printf 'idc\txseg-idc-bench\tfailed\texit status %s\n' "$?" >> "$raw/native/status.tsv"
+	fail "xseg-idc-bench (native)"
 fi
 
 say "scaling runs, native"

@@ -45,6 +45,9 @@ struct xseg_geom {
 	u64 heap_size;
 	u32 heap_units;
 	u32 bitmap_words;
+	u64 features;		/* XSEG_FEAT_* of the segment */
+	u64 idc_off;		/* XSEG_FEAT_IDC: service registry, 0 = absent */
+	u64 bufs_off;		/* XSEG_FEAT_IDC: remote buffer table, 0 = absent */
 };
 
 /* Per handle, per type id state.  Protected by xseg->lock. */
@@ -103,6 +106,16 @@ static inline struct xseg_signal_desc *xseg_sd_at(struct xseg *xseg, u32 idx)
 	return (struct xseg_signal_desc *)(xseg->base + xseg->g.sds_off) + idx;
 }
 
+static inline struct xseg_service_entry *xseg_svc_at(struct xseg *xseg, u32 idx)
+{
+	return (struct xseg_service_entry *)(xseg->base + xseg->g.idc_off) + idx;
+}
+
+static inline struct xseg_buffer_entry *xseg_buf_at(struct xseg *xseg, u32 idx)
+{
+	return (struct xseg_buffer_entry *)(xseg->base + xseg->g.bufs_off) + idx;
+}
+
 static inline struct xseg_type_entry *xseg_type_at(struct xseg *xseg, u32 idx)
 {
 	return (struct xseg_type_entry *)(xseg->base + xseg->g.types_off) + idx;
@@ -148,6 +161,17 @@ int xseg_sd_put_ref(struct xseg *xseg, u32 idx);
 int xseg_reclaim_sds(struct xseg *xseg);
 void xseg_signal_leave(struct xseg *xseg);
 const struct xseg_signal_type *xseg_builtin_type(const char *name);
+
+/* idc_registry.c */
+int xseg_idc_name_check(const char *name);
+int xseg_idc_registry_find(struct xseg *xseg, const char *name, u32 *idxp, u32 *portp,
+			   u32 *genp, u64 *ownerp);
+int xseg_idc_registry_add(struct xseg *xseg, const char *name, u32 port, u32 *idxp);
+int xseg_idc_registry_del(struct xseg *xseg, u32 idx);
+
+/* idc_buffer.c */
+struct xseg_idc;
+void xseg_idc_run_transfers(struct xseg_idc *idc);
 
 /* signal_poll.c */
 extern const struct xseg_signal_type xseg_poll_type;

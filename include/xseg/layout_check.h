@@ -31,6 +31,11 @@ XSEG_ASSERT_OFF(xseg_header, free_head, 192);
 XSEG_ASSERT_OFF(xseg_header, alloc_hint, 256);
 static_assert(sizeof(struct xseg_header) <= XSEG_HEADER_SIZE, "header does not fit");
 
+XSEG_ASSERT_OFF(xseg_header, idc_off, 320);
+XSEG_ASSERT_OFF(xseg_header, nr_services, 328);
+XSEG_ASSERT_OFF(xseg_header, nr_buffers, 332);
+XSEG_ASSERT_OFF(xseg_header, reserved, 336);
+
 XSEG_ASSERT_SIZE(xseg_port, 64);
 XSEG_ASSERT_OFF(xseg_port, owner, 0);
 XSEG_ASSERT_OFF(xseg_port, sd_off, 8);
@@ -68,6 +73,19 @@ XSEG_ASSERT_SIZE(xseg_type_entry, 64);
 XSEG_ASSERT_OFF(xseg_type_entry, name, 16);
 
 XSEG_ASSERT_SIZE(xseg_reply_info, 16);
+
+XSEG_ASSERT_SIZE(xseg_service_entry, 64);
+XSEG_ASSERT_OFF(xseg_service_entry, state, 8);
+XSEG_ASSERT_OFF(xseg_service_entry, port, 12);
+XSEG_ASSERT_OFF(xseg_service_entry, gen, 16);
+XSEG_ASSERT_OFF(xseg_service_entry, name, 24);
+XSEG_ASSERT_SIZE(xseg_buffer_entry, 64);
+XSEG_ASSERT_OFF(xseg_buffer_entry, gen, 12);
+XSEG_ASSERT_OFF(xseg_buffer_entry, off, 16);
+XSEG_ASSERT_OFF(xseg_buffer_entry, users, 36);
+XSEG_ASSERT_SIZE(xseg_idc_rbuf, 32);
+XSEG_ASSERT_OFF(xseg_idc_rbuf, offset, 8);
+XSEG_ASSERT_SIZE(xseg_idc_hello, 24);
 
 static_assert(XSEG_MAX_PORTS <= 65536, "port numbers must fit the __u16 path entries");
 static_assert((XSEG_TABLE_ALIGN & (XSEG_TABLE_ALIGN - 1)) == 0, "table alignment");

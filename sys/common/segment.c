@@ -85,8 +85,22 @@ int xseg_compute_layout(u32 nr_ports, u32 nr_requests, u32 nr_sds, u32 alloc_uni
 	/* data buffers aligned to the unit (and at least a page) for direct I/O */
 	off = xseg_align(off, alloc_unit > XSEG_TABLE_ALIGN ? alloc_unit : XSEG_TABLE_ALIGN);
 	g->heap_off = off;
-	g->size = off + heap_size;
+	off += heap_size;
+	/* the endpoint tables come last, so a segment without them has the same layout */
+	g->features = XSEG_FEAT_IDC;
+	g->idc_off = xseg_align(off, XSEG_TABLE_ALIGN);
+	g->bufs_off = g->idc_off + XSEG_IDC_SERVICES * sizeof(struct xseg_service_entry);
+	g->size = g->bufs_off + XSEG_IDC_BUFFERS * sizeof(struct xseg_buffer_entry);
 	return 0;
+}
+
+/* The layout of a segment created before XSEG_FEAT_IDC: no endpoint tables. */
+static void xseg_layout_without_idc(struct xseg_geom *g)
+{
+	g->features &= ~XSEG_FEAT_IDC;
+	g->idc_off = 0;
+	g->bufs_off = 0;
+	g->size = g->heap_off + g->heap_size;
 }
 
 int xseg_segment_size(const struct xseg_config *cfg, __u64 *sizep)
@@ -160,6 +174,7 @@ static void xseg_tables_init(struct xseg *xseg)
 	}
 	xseg_requests_init(xseg);
 	xseg_heap_init(xseg);
+	memset(xseg->base + g->idc_off, 0, g->size - g->idc_off);
 }
 
 int xseg_init_mem(void *base, __u64 size, const struct xseg_config *cfg)
@@ -186,7 +201,7 @@ int xseg_init_mem(void *base, __u64 size, const struct xseg_config *cfg)
 	memset(xseg->base + sizeof(hdr->magic), 0, g.heap_off - sizeof(hdr->magic));
 	hdr->version = XSEG_VERSION;
 	hdr->header_size = sizeof(*hdr);
-	hdr->features = 0;
+	hdr->features = g.features;
 	hdr->size = size;
 	hdr->nr_ports = g.nr_ports;
 	hdr->nr_requests = g.nr_requests;
@@ -205,6 +220,9 @@ int xseg_init_mem(void *base, __u64 size, const struct xseg_config *cfg)
 	hdr->heap_off = g.heap_off;
 	hdr->heap_size = g.heap_size;
 	hdr->creator = xseg->tag;
+	hdr->idc_off = g.idc_off;
+	hdr->nr_services = XSEG_IDC_SERVICES;
+	hdr->nr_buffers = XSEG_IDC_BUFFERS;
 	xseg_tables_init(xseg);
 
 	/* publish; pairs with the load_acquire of magic in xseg_join_mem() */
@@ -242,6 +260,14 @@ static int xseg_validate_header(struct xseg_header *hdr, u64 size, struct xseg_g
 				  xseg_load_relaxed(&hdr->heap_size), g);
 	if (ret)
 		return ret;
+	if (features & XSEG_FEAT_IDC) {
+		if (xseg_load_relaxed(&hdr->idc_off) != g->idc_off ||
+		    xseg_load_relaxed(&hdr->nr_services) != XSEG_IDC_SERVICES ||
+		    xseg_load_relaxed(&hdr->nr_buffers) != XSEG_IDC_BUFFERS)
+			return -EINVAL;
+	} else {
+		xseg_layout_without_idc(g);
+	}
 	if (g->size > hsize)
 		return -EINVAL;
 	g->size = hsize;

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The one export list of xseg.ko: <xseg/xseg.h>, <xseg/inspect.h>, <xseg/xseg_kernel.h>. */
+/*
+ * The one export list of xseg.ko: <xseg/xseg.h>, <xseg/idc.h>, <xseg/inspect.h>,
+ * <xseg/xseg_kernel.h>.
+ */
 #include <linux/export.h>
 
+#include <xseg/idc.h>
 #include <xseg/inspect.h>
 #include <xseg/xseg.h>
 #include <xseg/xseg_kernel.h>
@@ -50,3 +54,28 @@ EXPORT_SYMBOL_GPL(xseg_signal_desc_index);
 EXPORT_SYMBOL_GPL(xseg_submit);
 EXPORT_SYMBOL_GPL(xseg_unregister_signal_type);
 EXPORT_SYMBOL_GPL(xseg_wait_signal);
+
+/* the endpoint API */
+EXPORT_SYMBOL_GPL(xseg_endpoint_connected);
+EXPORT_SYMBOL_GPL(xseg_endpoint_create);
+EXPORT_SYMBOL_GPL(xseg_endpoint_destroy);
+EXPORT_SYMBOL_GPL(xseg_endpoint_disconnect);
+EXPORT_SYMBOL_GPL(xseg_endpoint_state);
+EXPORT_SYMBOL_GPL(xseg_endpoint_submit_message);
+EXPORT_SYMBOL_GPL(xseg_endpoint_submit_transaction);
+EXPORT_SYMBOL_GPL(xseg_idc_buffer_alloc);
+EXPORT_SYMBOL_GPL(xseg_idc_buffer_free);
+EXPORT_SYMBOL_GPL(xseg_idc_fini);
+EXPORT_SYMBOL_GPL(xseg_idc_init);
+EXPORT_SYMBOL_GPL(xseg_idc_lookup);
+EXPORT_SYMBOL_GPL(xseg_idc_message_complete);
+EXPORT_SYMBOL_GPL(xseg_idc_poll);
+EXPORT_SYMBOL_GPL(xseg_idc_receive_from_remote_buffer);
+EXPORT_SYMBOL_GPL(xseg_idc_register_buffer);
+EXPORT_SYMBOL_GPL(xseg_idc_send_to_remote_buffer);
+EXPORT_SYMBOL_GPL(xseg_idc_service_register);
+EXPORT_SYMBOL_GPL(xseg_idc_service_unregister);
+EXPORT_SYMBOL_GPL(xseg_idc_transaction_complete);
+EXPORT_SYMBOL_GPL(xseg_idc_transaction_query_error);
+EXPORT_SYMBOL_GPL(xseg_idc_unregister_buffer);
+EXPORT_SYMBOL_GPL(xseg_idc_wait);

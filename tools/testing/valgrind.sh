@@ -6,7 +6,7 @@
 # forks its peers).  One TAP line per unit test; part of make check.
 . "$(dirname "$0")/selftests/xseg/common.sh"
 
-tests=${VALGRIND_TESTS:-"unit_layout unit_segment unit_alloc unit_port unit_request unit_signal unit_corrupt unit_stress"}
+tests=${VALGRIND_TESTS:-"unit_layout unit_segment unit_alloc unit_port unit_request unit_signal unit_corrupt unit_stress unit_endpoint"}
 if ! command -v valgrind > /dev/null; then
 	ksft_fail "valgrind is installed (tools/deps.sh installs it)"
 	ksft_finish
@@ -18,7 +18,9 @@ for t in $tests; do
 		continue
 	fi
 	# valgrind runs the stress test ~30x slower: 200k requests fit its harness timeout
+	# and the endpoint test's random kill -9 rounds 10x slower: 10 rounds (natively 100)
 	XSEG_STRESS_REQUESTS=${XSEG_STRESS_REQUESTS:-200000} \
+		XSEG_EP_KILL_ITERS=${XSEG_EP_KILL_ITERS:-10} \
 		ksft_test "$t under valgrind" valgrind -q --error-exitcode=99 --trace-children=yes \
 		--leak-check=full --errors-for-leak-kinds=definite --track-origins=no "$bin"
 done

@@ -18,7 +18,8 @@
  *
  *   header | ports[nr_ports] | requests[nr_requests] | signal descs[nr_sds] |
  *   signal desc type data[nr_sds] | type table[XSEG_MAX_TYPES] |
- *   rings[2 * nr_ports] | heap bitmap | heap (data buffers)
+ *   rings[2 * nr_ports] | heap bitmap | heap (data buffers) |
+ *   [XSEG_FEAT_IDC: services[XSEG_IDC_SERVICES] | buffers[XSEG_IDC_BUFFERS]]
  *
  * The offsets recorded in the header must equal the ones recomputed from the counts; join
  * refuses a segment where they differ.
@@ -38,8 +39,15 @@
 #define XSEG_TAG_KERNEL		(1ULL << 63)
 #define XSEG_TAG_PID(tag)	((__u32)(tag))
 
-/* Feature bits (header.features).  None defined yet; a joiner refuses unknown bits. */
-#define XSEG_FEATURES_SUPPORTED	0ULL
+/* Feature bits (header.features).  A joiner refuses unknown bits. */
+/*
+ * XSEG_FEAT_IDC: the segment carries the tables of the inter-domain communication API
+ * (service registry and remote buffer table, see struct xseg_service_entry), after the heap at
+ * header.idc_off.  Set by every segment created since; a segment without it still joins, the
+ * endpoint API then fails with -EOPNOTSUPP.
+ */
+#define XSEG_FEAT_IDC		(1ULL << 0)
+#define XSEG_FEATURES_SUPPORTED	XSEG_FEAT_IDC
 
 #define XSEG_CACHELINE		64
 #define XSEG_TABLE_ALIGN	4096
@@ -56,6 +64,9 @@
 #define XSEG_MIN_ALLOC_UNIT	512
 #define XSEG_MAX_ALLOC_UNIT	65536
 #define XSEG_MAX_HEAP_UNITS	(1U << 24)
+#define XSEG_IDC_SERVICES	64	/* service registry entries (XSEG_FEAT_IDC) */
+#define XSEG_IDC_BUFFERS	256	/* remote buffer table entries (XSEG_FEAT_IDC) */
+#define XSEG_IDC_NAME_LEN	40	/* service name, including the terminating NUL */
 
 /*
  * Segment header, at offset 0.  The creator fills everything, then publishes magic with a
@@ -98,7 +109,12 @@ struct xseg_header {
 	__u32 pad2;
 	__u8 pad3[56];
 
-	__u8 reserved[192];	/* future fields, zero */
+	/* XSEG_FEAT_IDC (zero without it) */
+	__u64 idc_off;		/* struct xseg_service_entry[nr_services], then buffers */
+	__u32 nr_services;	/* XSEG_IDC_SERVICES */
+	__u32 nr_buffers;	/* XSEG_IDC_BUFFERS */
+
+	__u8 reserved[176];	/* future fields, zero */
 };
 
 /*
@@ -138,7 +154,12 @@ enum xseg_req_op {
 	XSEG_OP_INFO,		/* reply data: struct xseg_reply_info */
 	XSEG_OP_DELETE,
 	XSEG_OP_PING,
-	XSEG_OP_MAX = XSEG_OP_PING,
+	/* endpoint protocol (XSEG_FEAT_IDC); offset carries the connection epoch */
+	XSEG_OP_IDC_CONNECT,	/* data: struct xseg_idc_hello, both ways */
+	XSEG_OP_IDC_DISCONNECT,	/* no data */
+	XSEG_OP_IDC_MSG,	/* data: body (size bytes) */
+	XSEG_OP_IDC_TXN,	/* data: params (size bytes), status room; serviced: status */
+	XSEG_OP_MAX = XSEG_OP_IDC_TXN,
 };
 
 /* Request flags (xseg_request.flags). */
@@ -264,6 +285,74 @@ struct xseg_reply_info {
 	__u64 size;		/* target size in bytes */
 	__u32 block_size;	/* logical block size */
 	__u32 flags;		/* reserved, 0 */
+};
+
+/* Service registry entry states (XSEG_FEAT_IDC). */
+#define XSEG_SVC_FREE		0
+#define XSEG_SVC_CLAIMING	1	/* owner is writing name and port */
+#define XSEG_SVC_READY		2
+
+/*
+ * A service registry entry: name -> listening port.  Claimed by CAS of state FREE ->
+ * CLAIMING (or of owner, from a dead owner's tag), published by a release store of READY.
+ * gen is bumped at each registration so that a client sees a restarted service as new.
+ */
+struct xseg_service_entry {
+	__u64 owner;		/* tag of the registering peer, 0 = none */
+	__u32 state;		/* XSEG_SVC_* */
+	__u32 port;		/* listening port */
+	__u32 gen;		/* registration generation */
+	__u32 pad0;
+	char name[XSEG_IDC_NAME_LEN];	/* NUL terminated */
+};
+
+/* Remote buffer entry states. */
+#define XSEG_BUF_FREE		0
+#define XSEG_BUF_CLAIMING	1
+#define XSEG_BUF_ACTIVE		2
+
+/* Rights of a remote buffer (xseg_buffer_entry.rights, xseg_idc_rbuf.rights). */
+#define XSEG_BUF_READ		(1U << 0)	/* others may receive_from_remote_buffer */
+#define XSEG_BUF_WRITE		(1U << 1)	/* others may send_to_remote_buffer */
+#define XSEG_BUF_RIGHTS		(XSEG_BUF_READ | XSEG_BUF_WRITE)
+
+/*
+ * A registered buffer: a heap range others may copy to or from through a remote buffer
+ * reference.  Unregistering bumps gen (odd = active, even = not), so every reference made
+ * before fails from then on.  users counts transfers in progress; unregister waits (bounded)
+ * for them to drain before the owner may reuse the memory.
+ */
+struct xseg_buffer_entry {
+	__u64 owner;		/* tag of the registering peer */
+	__u32 state;		/* XSEG_BUF_* */
+	__u32 gen;		/* odd while active */
+	__u64 off;		/* heap offset of the buffer */
+	__u64 len;
+	__u32 rights;		/* XSEG_BUF_* rights */
+	__u32 users;		/* transfers in progress */
+	__u8 reserved[24];
+};
+
+/*
+ * A remote buffer reference, as passed inside messages and transactions (plain bytes: it may
+ * be copied, forwarded to a third peer, or forged; every use validates it against the table).
+ */
+struct xseg_idc_rbuf {
+	__u32 index;		/* buffer table entry */
+	__u32 gen;		/* entry generation at registration */
+	__u64 offset;		/* window inside the buffer */
+	__u64 len;
+	__u32 rights;		/* subset of the entry's rights */
+	__u32 pad;
+};
+
+/* Data of XSEG_OP_IDC_CONNECT, request and reply. */
+struct xseg_idc_hello {
+	__u64 epoch;		/* connection epoch chosen by the client, never 0 */
+	__u32 quota;		/* in-flight messages + transactions per direction */
+	__u32 max_size;		/* bytes of a message body / transaction params or status */
+	__u32 port;		/* reply: the server endpoint's port */
+	__u32 pad;
 };
 
 #endif /* _UAPI_XSEG_XSEG_H */

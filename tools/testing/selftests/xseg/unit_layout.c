@@ -50,7 +50,7 @@ TEST(abi_sizes_and_offsets)
 TEST(layout_tables_ordered_aligned)
 {
 	struct xseg_geom g;
-	__u64 ends[9], starts[9];
+	__u64 ends[11], starts[11];
 	int i;
 
 	ASSERT_EQ(0, xseg_compute_layout(100, 1000, 10, 8192, 1 << 20, &g));
@@ -72,12 +72,15 @@ TEST(layout_tables_ordered_aligned)
 	starts[6] = g.rings_off;      ends[6] = g.rings_off + 200 * g.ring_bytes;
 	starts[7] = g.bitmap_off;     ends[7] = g.bitmap_off + g.bitmap_words * 8;
 	starts[8] = g.heap_off;       ends[8] = g.heap_off + g.heap_size;
-	for (i = 1; i < 9; i++) {
+	starts[9] = g.idc_off;        ends[9] = g.idc_off + XSEG_IDC_SERVICES * 64;
+	starts[10] = g.bufs_off;      ends[10] = g.bufs_off + XSEG_IDC_BUFFERS * 64;
+	for (i = 1; i < 11; i++) {
 		ASSERT_LE(ends[i - 1], starts[i]);
 		ASSERT_EQ(0, starts[i] % 64);
 	}
 	ASSERT_EQ(0, g.heap_off % 8192);
-	ASSERT_EQ(g.size, ends[8]);
+	ASSERT_EQ(XSEG_FEAT_IDC, g.features);
+	ASSERT_EQ(g.size, ends[10]);
 	ASSERT_GE(g.ring_bytes, sizeof(struct xseg_ring) + g.ring_size * 8);
 	ASSERT_EQ(0, g.ring_bytes % 64);
 }
@@ -113,12 +116,48 @@ TEST(header_matches_geometry)
 					 cfg.alloc_unit, cfg.heap_size, &g));
 	EXPECT_EQ(XSEG_MAGIC, h->magic);
 	EXPECT_EQ(XSEG_VERSION, h->version);
-	EXPECT_EQ(0, h->features);
+	EXPECT_EQ(XSEG_FEAT_IDC, h->features);
+	EXPECT_EQ(g.idc_off, h->idc_off);
+	EXPECT_EQ(XSEG_IDC_SERVICES, h->nr_services);
+	EXPECT_EQ(XSEG_IDC_BUFFERS, h->nr_buffers);
 	EXPECT_EQ(size, h->size);
 	EXPECT_EQ(g.ports_off, h->ports_off);
 	EXPECT_EQ(g.rings_off, h->rings_off);
 	EXPECT_EQ(g.heap_off, h->heap_off);
 	EXPECT_EQ(g.ring_size, h->ring_size);
+	free(mem);
+}
+
+/* A segment made before XSEG_FEAT_IDC (no endpoint tables after the heap) still joins. */
+TEST(join_segment_without_idc)
+{
+	struct xseg_config cfg;
+	struct xseg_header *h;
+	struct xseg *x;
+	__u64 size;
+	void *mem;
+
+	unit_small_config(&cfg);
+	mem = unit_mem_segment(&cfg, &size);
+	ASSERT_NE(NULL, mem);
+	h = mem;
+	/* bad table offset with the feature: refused */
+	h->idc_off += 4096;
+	EXPECT_EQ(-EINVAL, xseg_join_mem(mem, size, &x));
+	h->idc_off -= 4096;
+	/* the old layout: no feature, no tables, the segment ends with the heap */
+	h->features = 0;
+	h->idc_off = 0;
+	h->nr_services = 0;
+	h->nr_buffers = 0;
+	h->size = h->heap_off + h->heap_size;
+	ASSERT_EQ(0, xseg_join_mem(mem, h->size, &x));
+	EXPECT_EQ(0, x->g.idc_off);
+	EXPECT_EQ(0, x->g.features & XSEG_FEAT_IDC);
+	xseg_leave(x);
+	/* unknown feature bits: refused */
+	h->features = 1ULL << 40;
+	EXPECT_EQ(-EOPNOTSUPP, xseg_join_mem(mem, size, &x));
 	free(mem);
 }
 
