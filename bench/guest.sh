@@ -8,6 +8,7 @@
 #
 #   OUT/ipc.json, ipc.cdf, ipc.txt    xseg-bench in the guest (xseg.ko and segdev.ko loaded)
 #   OUT/blk/GROUP.json                fio --output-format=json, jobs TARGET:JOB.rRUN
+#   OUT/blk-jobs                      the fio jobs run on every target, one a line
 #   OUT/status.tsv                    suite, case, ok|failed|unavailable, message: every
 #                                     benchmark attempted, so none is silently dropped
 #
@@ -104,16 +105,25 @@ names=()
 devs=()
 teardowns=()
 
+# the fio jobs, named RW-BS-qdDEPTH
+blk_jobs() {
+	local qd
+
+	for qd in $depths; do echo "randread-4k-qd$qd"; done
+	echo randwrite-4k-qd1
+	echo randwrite-4k-qd32
+	echo read-128k-qd8
+}
+
 fio_jobfile() {
-	local r qd job rw bs depth i
+	local r job rw bs depth i
 
 	printf '[global]\nioengine=io_uring\ndirect=1\nnumjobs=1\nsize=%sM\n' "$vol_mb"
 	printf 'time_based\nruntime=%s\nramp_time=%s\n' "$runtime" "$ramp"
 	# threads, not processes: a fork per job costs seconds under TCG
 	printf 'randrepeat=0\nnorandommap\nstonewall\nthread\n'
 	for r in $(seq "$runs"); do
-		for job in $(for qd in $depths; do echo "randread-4k-qd$qd"; done) \
-			randwrite-4k-qd1 randwrite-4k-qd32 read-128k-qd8; do
+		for job in $(blk_jobs); do
 			rw=${job%%-*}
 			bs=${job#*-}
 			bs=${bs%%-*}
@@ -306,6 +316,7 @@ udevwait() {
 
 # the baselines first: a kernel crash in xsegbd then still leaves them measured
 run_blk() {
+	blk_jobs > "$out/blk-jobs"
 	setup_target null_blk null_blk_setup null_blk_teardown
 	setup_target loop-tmpfs loop_setup loop_teardown
 	setup_target nbd-memory nbd_setup nbd_teardown
