@@ -44,7 +44,8 @@ fail() {
 	failed=1
 }
 
-# vm_lock / vm_unlock: hold the machine's VM lock (fd 9) around the VM runs
+# vm_lock / vm_unlock: hold the machine's VM lock (fd 9) around a VM run; lock_wait adds up
+# the time spent waiting for it
 vm_lock() {
 	local lock=${XSEG_VM_LOCK-/tmp/xseg-vm.lock} t
 
@@ -55,8 +56,9 @@ vm_lock() {
 		echo "bench: waiting for the VM lock $lock (another VM is running)"
 		t=$(date +%s)
 		flock 9
-		lock_wait=$(($(date +%s) - t))
-		echo "bench: got the VM lock after $lock_wait s"
+		t=$(($(date +%s) - t))
+		lock_wait=$((lock_wait + t))
+		echo "bench: got the VM lock after $t s"
 	fi
 }
 vm_unlock() {
@@ -146,9 +148,10 @@ else
 fi
 mark scaling "$tp"
 
-vm_lock
-
+# one VM boot per kernel, each under the VM lock (taken per boot, so that a full run does
+# not keep other users of the machine waiting for all of its kernels)
 for k in $kernels; do
+	vm_lock
 	say "VM $k: IPC and block benchmarks (bench/guest.sh)"
 	mkdir -p "$raw/$k"
 	gargs=(--out "$raw/$k")
@@ -158,6 +161,7 @@ for k in $kernels; do
 	tools/testing/vm/run --kernel "$k" --timeout $((quick ? 300 : 3000)) --mem 2048 -- \
 		bench/guest.sh "${gargs[@]}" 2>&1 | tee "$raw/$k/guest.log" || rc=$?
 	mark "vm_$k" "$tp"
+	vm_unlock
 	if [ $rc != 0 ]; then
 		# 125: the guest kernel logged a warning/oops; 124: the VM timed out
 		printf 'vm\t%s\tfailed\tbench/guest.sh exit %s (see guest.log)\n' "$k" "$rc" \
@@ -165,7 +169,6 @@ for k in $kernels; do
 		fail "VM run on $k (exit $rc)"
 	fi
 done
-vm_unlock
 [ "$lock_wait" = 0 ] || echo "time_vm_lock_wait=$lock_wait" >> "$raw/meta"
 
 say "report"
