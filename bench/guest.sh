@@ -81,7 +81,7 @@ run_ipc() {
 		return
 	fi
 	if [ $quick = 1 ]; then
-		args+=(--kernel --quick --iterations 300)
+		args+=(--kernel --quick --iterations 200)
 	else
 		args+=(--kernel --runs "$runs" --iterations 1000)
 	fi
@@ -329,6 +329,10 @@ run_blk() {
 }
 
 log "kernel $kver, $(nproc) CPUs, quick=$quick, runs=$runs, fio runtime ${runtime}s"
+t=$SECONDS
 [ $do_ipc = 1 ] && run_ipc
+t_ipc=$((SECONDS - t))
+t=$SECONDS
 [ $do_blk = 1 ] && run_blk
+log "done: IPC ${t_ipc} s, block $((SECONDS - t)) s, guest uptime $(cut -d' ' -f1 /proc/uptime) s"
 exit $failed

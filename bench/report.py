@@ -255,13 +255,14 @@ class Run:
 
     def expected(self, strict):
         """(suite, case, metric, kernel) of every record this run must hold; a case whose
-        failure is already reported (or, without --strict, that is unavailable) is left out"""
-        skip = {(w, c) for w, _, c, state, _ in self.status
-                if state == "failed" or (state == "unavailable" and not strict)}
+        failure is already reported (failed, not run, or, without --strict, unavailable) is
+        left out, so that one failure is one line"""
+        ran = {(w, c) for w, _, c, state, _ in self.status
+               if state == "ok" or (state == "unavailable" and strict)}
         exp = []
         for k in [self.host] + self.kernels:
             where = "native" if k == self.host else k
-            if (where, "xseg-bench") in skip:
+            if (where, "xseg-bench") not in ran:
                 continue
             cases = IPC_BASE + [c for c in IPC_XSEG if c not in IPC_KERNEL]
             if k != self.host:
@@ -274,11 +275,11 @@ class Run:
                             ("ipc", c, "ops-per-s-qd%d" % qd, k)]
         for k in self.kernels:
             for t in BLK_XSEG + BLK_BASE:
-                if (k, t) in skip:
+                if (k, t) not in ran:
                     continue
                 exp += [("blk", t, "%s-%s" % (j, m), k) for j in self.blk_jobs(k)
                         for m in BLK_METRICS]
-        if ("native", "xseg-scale") not in skip:
+        if ("native", "xseg-scale") in ran:
             exp += [("scale", c, m, self.host) for c, m in SCALE_EXPECTED]
         return exp
 

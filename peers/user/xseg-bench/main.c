@@ -748,6 +748,12 @@ static int run_lat(struct lat_case *c, __u64 *rtt)
 	return 0;
 }
 
+/* Wall time of each case on stderr: under TCG the cases' costs differ by orders of magnitude. */
+static void took(const char *name, unsigned int qd, __u64 t0)
+{
+	fprintf(stderr, "# xseg-bench: %s qd %u: %.2f s\n", name, qd, (now_ns() - t0) / 1e9);
+}
+
 static struct lat_case *lat_find(const char *name)
 {
 	unsigned int i;
@@ -836,13 +842,17 @@ int main(int argc, char **argv)
 	for (r = 0; r < runs; r++) {
 		last_run = r + 1 == runs;
 		for (i = 0; i < N_LAT; i++) {
+			__u64 t0 = now_ns();
+
 			if (run_lat(&lat_cases[i], rtt)) {
 				fprintf(stderr, "%s: run failed\n", lat_cases[i].name);
 				return 1;
 			}
+			took(lat_cases[i].name, 1, t0);
 		}
 		for (i = 0; i < N_TPUT; i++) {
 			struct tput_case *t = &tput_cases[i];
+			__u64 t0 = now_ns();
 			struct xres res;
 
 			if (run_xseg(t->type, t->spin_ns, iterations, t->qd, BUSY_WORK_NS, NULL,
@@ -852,13 +862,17 @@ int main(int argc, char **argv)
 			}
 			t->ops.v[t->ops.n++] = 1e9 * iterations / (double)res.ns;
 			t->wakes.v[t->wakes.n++] = res.wakes_per_req;
+			took(t->name, t->qd, t0);
 		}
 		for (i = 0; kernel && i < N_KERNEL; i++) {
+			__u64 t0 = now_ns();
+
 			if (run_kcase(&kcases[i], rtt)) {
 				fprintf(stderr, "%s: run failed\n", kcases[i].name);
 				kernel_teardown();
 				return 1;
 			}
+			took(kcases[i].name, 1, t0);
 		}
 	}
 	if (kernel)
