@@ -50,7 +50,7 @@ if [ $quick = 1 ]; then
 	depths="1 32"
 else
 	runs=${runs:-3}
-	runtime=3
+	runtime=2
 	ramp=1
 	depths="1 4 16 32 64"
 fi

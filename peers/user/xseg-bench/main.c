@@ -490,13 +490,33 @@ static int load_module(const char *name, const char *params)
 /* A segdev segment with the kpeer serving ports 1 (waitqueue) and 2 (callback). */
 static unsigned int kpeer_delay_us = UINT_MAX;
 
-/* (Re)loads the kpeer on the segment if it does not run with this reply delay yet. */
+/* Sets a loaded kpeer's reply delay (a writable parameter); 0 or -1. */
+static int kpeer_set_delay(unsigned int delay_us)
+{
+	FILE *f = fopen(KPEER_PARAMS "reply_delay_us", "w");
+	int ret;
+
+	if (!f)
+		return -1;
+	ret = fprintf(f, "%u\n", delay_us) < 0;
+	ret |= fclose(f) != 0;
+	return ret ? -1 : 0;
+}
+
+/*
+ * Has the kpeer serve the segment with this reply delay: loads it, or sets the delay of the
+ * loaded one (a reload costs seconds under TCG), or reloads a kpeer whose delay is read-only.
+ */
 static int kpeer_start(unsigned int delay_us)
 {
 	char params[160];
 
 	if (kpeer_delay_us == delay_us)
 		return 0;
+	if (kpeer_delay_us != UINT_MAX && !kpeer_set_delay(delay_us)) {
+		kpeer_delay_us = delay_us;
+		return 0;
+	}
 	system("rmmod xseg_kpeer 2>/dev/null");
 	snprintf(params, sizeof(params), "segment=%s reply_delay_us=%u", kseg_name, delay_us);
 	if (load_module("xseg_kpeer", params))
