@@ -22,7 +22,7 @@
 #
 # The VM part holds the machine's VM lock, $XSEG_VM_LOCK (default /tmp/xseg-vm.lock: one VM
 # at a time on a shared machine), while its directory exists; set XSEG_VM_LOCK= (empty) when
-# the caller holds it already.
+# the caller holds it already (found by itself when the caller runs `flock LOCK make bench`).
 #
 # Exit status: 0 when every benchmark that should run ran and left every record it should;
 # 1 otherwise (the report is still written, with the failures in it).
@@ -44,6 +44,17 @@ fail() {
 	failed=1
 }
 
+# caller_holds LOCK: an inherited descriptor of LOCK holds it, as when the caller runs
+# `flock LOCK make bench` (taking it again on a new descriptor would wait for ever)
+caller_holds() {
+	local f
+
+	for f in /proc/$$/fd/*; do
+		[ "$(readlink "$f")" = "$1" ] && flock -n "${f##*/}" && return 0
+	done
+	return 1
+}
+
 # vm_lock / vm_unlock: hold the machine's VM lock (fd 9) around a VM run; lock_wait adds up
 # the time spent waiting for it
 vm_lock() {
@@ -51,6 +62,7 @@ vm_lock() {
 
 	[ -n "$lock" ] && [ -d "$(dirname "$lock")" ] || return 0
 	command -v flock > /dev/null || { echo "bench: no flock(1): VM lock not taken" >&2; return 0; }
+	caller_holds "$(realpath -m "$lock")" && return 0
 	exec 9>> "$lock" || return 0
 	if ! flock -n 9; then
 		echo "bench: waiting for the VM lock $lock (another VM is running)"
@@ -62,7 +74,9 @@ vm_lock() {
 	fi
 }
 vm_unlock() {
-	{ flock -u 9 && exec 9>&-; } 2> /dev/null
+	[ -e /proc/$$/fd/9 ] || return 0
+	flock -u 9
+	exec 9>&-
 }
 
 # mark NAME START: the wall time of a part since START, in the meta file for the report
