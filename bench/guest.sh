@@ -8,6 +8,7 @@
 #
 #   OUT/ipc.json, ipc.cdf, ipc.txt    xseg-bench in the guest (xseg.ko and segdev.ko loaded)
 #   OUT/blk/GROUP.json                fio --output-format=json, jobs TARGET:JOB.rRUN
+#   OUT/blk-jobs                      the fio jobs run on every target, one a line
 #   OUT/status.tsv                    suite, case, ok|failed|unavailable, message: every
 #                                     benchmark attempted, so none is silently dropped
 #
@@ -49,7 +50,7 @@ if [ $quick = 1 ]; then
 	depths="1 32"
 else
 	runs=${runs:-3}
-	runtime=3
+	runtime=2
 	ramp=1
 	depths="1 4 16 32 64"
 fi
@@ -80,7 +81,7 @@ run_ipc() {
 		return
 	fi
 	if [ $quick = 1 ]; then
-		args+=(--kernel --quick --iterations 300)
+		args+=(--kernel --quick --iterations 200)
 	else
 		args+=(--kernel --runs "$runs" --iterations 1000)
 	fi
@@ -104,16 +105,25 @@ names=()
 devs=()
 teardowns=()
 
+# the fio jobs, named RW-BS-qdDEPTH
+blk_jobs() {
+	local qd
+
+	for qd in $depths; do echo "randread-4k-qd$qd"; done
+	echo randwrite-4k-qd1
+	echo randwrite-4k-qd32
+	echo read-128k-qd8
+}
+
 fio_jobfile() {
-	local r qd job rw bs depth i
+	local r job rw bs depth i
 
 	printf '[global]\nioengine=io_uring\ndirect=1\nnumjobs=1\nsize=%sM\n' "$vol_mb"
 	printf 'time_based\nruntime=%s\nramp_time=%s\n' "$runtime" "$ramp"
 	# threads, not processes: a fork per job costs seconds under TCG
 	printf 'randrepeat=0\nnorandommap\nstonewall\nthread\n'
 	for r in $(seq "$runs"); do
-		for job in $(for qd in $depths; do echo "randread-4k-qd$qd"; done) \
-			randwrite-4k-qd1 randwrite-4k-qd32 read-128k-qd8; do
+		for job in $(blk_jobs); do
 			rw=${job%%-*}
 			bs=${job#*-}
 			bs=${bs%%-*}
@@ -306,6 +316,7 @@ udevwait() {
 
 # the baselines first: a kernel crash in xsegbd then still leaves them measured
 run_blk() {
+	blk_jobs > "$out/blk-jobs"
 	setup_target null_blk null_blk_setup null_blk_teardown
 	setup_target loop-tmpfs loop_setup loop_teardown
 	setup_target nbd-memory nbd_setup nbd_teardown
@@ -318,6 +329,10 @@ run_blk() {
 }
 
 log "kernel $kver, $(nproc) CPUs, quick=$quick, runs=$runs, fio runtime ${runtime}s"
+t=$SECONDS
 [ $do_ipc = 1 ] && run_ipc
+t_ipc=$((SECONDS - t))
+t=$SECONDS
 [ $do_blk = 1 ] && run_blk
+log "done: IPC ${t_ipc} s, block $((SECONDS - t)) s, guest uptime $(cut -d' ' -f1 /proc/uptime) s"
 exit $failed

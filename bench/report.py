@@ -20,6 +20,7 @@ says so.
 """
 import glob
 import json
+import math
 import os
 import shutil
 import statistics
@@ -31,13 +32,55 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 IPC_XSEG = ["xseg-futex", "xseg-sigio", "xseg-spin", "user-to-kernel-waitqueue",
             "user-to-kernel-callback", "kernel-to-user-futex", "kernel-to-user-sigio"]
 IPC_BASE = ["raw-futex", "eventfd", "pipe", "unix-socket", "shm-spin"]
+IPC_KERNEL = [c for c in IPC_XSEG if c.startswith("user-to-kernel") or c.startswith("kernel-")]
+# measured beside the issue's cases: futex without its adaptive spin; the kick avoided by a spin
+IPC_EXTRA = ["xseg-futex-nospin", "kernel-to-user-futex-spin"]
+IPC_STREAM = ["xseg-futex", "xseg-sigio"]     # streaming cases: wakes-per-req-qdN
+IPC_QDS = [1, 8, 64]
 BLK_XSEG = ["xsegbd-null", "xsegbd-memd", "xsegbd-filed"]
 BLK_BASE = ["null_blk", "loop-tmpfs", "nbd-memory"]
 BLK_JOBS = ["randread-4k-qd1", "randread-4k-qd32", "randwrite-4k-qd1", "randwrite-4k-qd32",
             "read-128k-qd8"]
 # xseg-bench's metric names -> the issue's
 IPC_METRICS = {"rtt_p50": "rtt-p50-ns", "rtt_p99": "rtt-p99-ns", "pingpong_ops": "ops-per-s"}
+BLK_METRICS = ["iops", "bw", "lat-p50-us", "lat-p99-us"]
 FLAG_FACTOR = 2.0   # cost per unit of work this many times the first point: worse than linear
+FIELDS = {"suite", "case", "metric", "value", "unit", "kernel", "runs", "min", "max"}
+SUITES = {"ipc", "blk", "scale", "idc"}
+# scaling points that every run must have (the issue's ranges; the full run has more)
+SCALE_EXPECTED = [("ports-1", "ops-per-s"), ("ports-256", "ops-per-s"),
+                  ("peers-1", "ops-per-s"), ("peers-2", "ops-per-s"),
+                  ("size-512", "ops-per-s"), ("size-512", "mib-per-s"),
+                  ("size-1048576", "ops-per-s"), ("size-1048576", "mib-per-s"),
+                  ("segment-64m", "ops-per-s"), ("segment-64m", "create-ms"),
+                  ("segment-64m", "join-ms"), ("segment-1024m", "ops-per-s"),
+                  ("segment-1024m", "create-ms"), ("segment-1024m", "join-ms"),
+                  ("memory", "bytes-per-port-r256"), ("memory", "bytes-per-request-p256"),
+                  ("memory", "bytes-per-sd")]
+
+
+def schema_problems(records):
+    """what in the records breaks the issue's schema (fields, types, min <= value <= max)"""
+    bad = []
+    for r in records:
+        what = "record %s/%s/%s" % (r.get("suite"), r.get("case"), r.get("metric"))
+        if set(r) != FIELDS:
+            bad.append("%s: fields %s" % (what, sorted(r)))
+            continue
+        if r["suite"] not in SUITES:
+            bad.append("%s: suite not one of %s" % (what, sorted(SUITES)))
+        for f in ("case", "metric", "unit", "kernel"):
+            if not isinstance(r[f], str) or not r[f]:
+                bad.append("%s: %s is not a name" % (what, f))
+        nums = [r[f] for f in ("value", "min", "max")]
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and
+                   math.isfinite(v) for v in nums):
+            bad.append("%s: value/min/max not finite numbers: %s" % (what, nums))
+        elif not r["min"] <= r["value"] <= r["max"]:
+            bad.append("%s: not min <= value <= max: %s" % (what, nums))
+        if not isinstance(r["runs"], int) or isinstance(r["runs"], bool) or r["runs"] < 1:
+            bad.append("%s: runs %r" % (what, r["runs"]))
+    return bad
 
 
 def stat(values):
@@ -201,7 +244,56 @@ class Run:
             bad.append("native ipc: no records")
         if not any(r["suite"] == "scale" for r in self.records):
             bad.append("native scale: no records")
+        bad += self.missing(strict)
+        bad += schema_problems(self.records)
         return bad
+
+    def blk_jobs(self, kernel):
+        """the fio jobs the guest ran (bench/guest.sh writes them), the issue's at least"""
+        p = os.path.join(self.raw, kernel, "blk-jobs")
+        jobs = open(p).read().split() if os.path.exists(p) else []
+        return jobs + [j for j in BLK_JOBS if j not in jobs]
+
+    def expected(self, strict):
+        """(suite, case, metric, kernel) of every record this run must hold; a case whose
+        failure is already reported (failed, not run, or, without --strict, unavailable) is
+        left out, so that one failure is one line"""
+        ran = {(w, c) for w, _, c, state, _ in self.status
+               if state == "ok" or (state == "unavailable" and strict)}
+        exp = []
+        for k in [self.host] + self.kernels:
+            where = "native" if k == self.host else k
+            if (where, "xseg-bench") not in ran:
+                continue
+            cases = IPC_BASE + [c for c in IPC_XSEG if c not in IPC_KERNEL]
+            if k != self.host:
+                cases += IPC_KERNEL
+            for c in cases:
+                exp += [("ipc", c, m, k) for m in ("rtt-p50-ns", "rtt-p99-ns", "ops-per-s")]
+            for c in IPC_STREAM:
+                for qd in IPC_QDS:
+                    exp += [("ipc", c, "wakes-per-req-qd%d" % qd, k),
+                            ("ipc", c, "ops-per-s-qd%d" % qd, k)]
+        for k in self.kernels:
+            for t in BLK_XSEG + BLK_BASE:
+                if (k, t) not in ran:
+                    continue
+                exp += [("blk", t, "%s-%s" % (j, m), k) for j in self.blk_jobs(k)
+                        for m in BLK_METRICS]
+        if ("native", "xseg-scale") in ran:
+            exp += [("scale", c, m, self.host) for c, m in SCALE_EXPECTED]
+        return exp
+
+    def missing(self, strict):
+        """one line per (where, suite, case) that lacks records it should have"""
+        have = {(r["suite"], r["case"], r["metric"], r["kernel"]) for r in self.records}
+        lack = {}
+        for suite, case, metric, k in self.expected(strict):
+            if (suite, case, metric, k) not in have:
+                where = "native" if k == self.host else k
+                lack.setdefault((where, suite, case), []).append(metric)
+        return ["%s %s %s: no record of %s" % (w, s, c, ", ".join(ms))
+                for (w, s, c), ms in sorted(lack.items())]
 
     # ---- plots ----
     def gnuplot(self, script, out, **kw):
@@ -243,9 +335,8 @@ class Run:
                     continue
                 c, q, ns = line.split()
                 cdf.setdefault(c, []).append((float(ns), float(q)))
-            order = [c for c in IPC_XSEG + ["xseg-futex-nospin", "xseg-poll"] + IPC_BASE
-                     if c in cdf] + sorted(c for c in cdf if c not in IPC_XSEG + IPC_BASE +
-                                           ["xseg-futex-nospin", "xseg-poll"])
+            known = IPC_XSEG + IPC_EXTRA + IPC_BASE
+            order = [c for c in known if c in cdf] + sorted(c for c in cdf if c not in known)
             label = "native, %s" % kernel if where == "native" else "VM (TCG), %s" % kernel
             png = self.plot_xy(os.path.join(self.plotdir, "ipc-cdf-%s.png" % where),
                                [(c, cdf[c]) for c in order], logx="10",
@@ -361,18 +452,16 @@ class Run:
         md.append("| case | kind | p50 ns | p99 ns | ops/s (QD1) | p50 / raw-futex | "
                   "p50 / unix-socket |")
         md.append("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
-        cases = IPC_XSEG + ["xseg-futex-nospin", "xseg-poll"] + IPC_BASE
+        cases = IPC_XSEG + IPC_EXTRA + IPC_BASE
         extra = sorted({r["case"] for r in self.records if r["suite"] == "ipc" and
                         r["kernel"] == kernel and "/" not in r["case"]} - set(cases))
         for c in cases + extra:
             p50 = self.get("ipc", c, "rtt-p50-ns", kernel)
             kind = "baseline" if c in IPC_BASE else "xseg"
             if p50 is None:
-                why = "not measured: xseg-bench has no such case yet"
-                if c.startswith("kernel-") or c.startswith("user-to-kernel"):
-                    why += " (kernel cells: sigcells branch)"
-                    if where == "native":
-                        why = "VM only"
+                why = "**MISSING** (see Status)"
+                if c in IPC_KERNEL + ["kernel-to-user-futex-spin"] and where == "native":
+                    why = "VM only"
                 md.append("| %s | %s | %s | | | | |" % (c, kind, why))
                 continue
             md.append("| %s | %s | %s | %s | %s | %s | %s |" % (
@@ -505,6 +594,11 @@ class Run:
                   "shared: figures are noisy)" % (m.get("cpu"), m.get("cpus"),
                                                   m.get("mem_mb"), m.get("loadavg")))
         md.append("- native runs: host kernel %s" % self.host)
+        times = [(k[len("time_"):].replace("_", " "), v) for k, v in m.items()
+                 if k.startswith("time_")]
+        if times:
+            md.append("- wall time of the parts, in seconds (bench/run.sh): %s" %
+                      ", ".join("%s %s" % t for t in times))
         if self.dropped:
             md.append("- **not in this report**: the VM runs on %s (the run was stopped "
                       "before them)" % ", ".join(self.dropped))
@@ -540,9 +634,13 @@ class Run:
         md.append("## IPC (xseg-bench): round trip between two processes")
         md.append("")
         md.append("Client and server processes on two CPUs. xseg-futex spins up to 20 us "
-                  "before sleeping (the default), xseg-futex-nospin sleeps at once, xseg-poll "
-                  "is the built-in type without OS support; the kernel cells "
-                  "(user-to-kernel-*, kernel-to-user-*) run in the VM only. Metric names "
+                  "before sleeping (the default), xseg-futex-nospin sleeps at once, xseg-spin "
+                  "is the built-in poll type (the waiter spins on the dirty word, yielding, "
+                  "then napping; no wake syscall); the kernel cells (user-to-kernel-*, "
+                  "kernel-to-user-*, against the kernel test peer) run in the VM only: "
+                  "kernel-to-user-* replies come 100 us late so that the client is asleep "
+                  "(kernel-to-user-futex is kicked every time, kernel-to-user-futex-spin "
+                  "spins through the delay). Metric names "
                   "are the issue's (xseg-bench's rtt_p50 is rtt-p50-ns, and so on).")
         md.append("")
         md.append("### Native, %s" % self.host)

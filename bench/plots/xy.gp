@@ -13,7 +13,7 @@ set grid
 set key outside right top
 set logscale x logx
 if (logy ne '0') { set logscale y logy }
-if (style eq 'lines') { set format y '%g' } else { set format y '%.3s%c' }
+if (style eq 'lines') { set format y '%g' } else { set format y '%.1s%c' }
 set xtics format '%.0s%c'
 # more series than the 8 default colours: thicker lines from the 9th on
 if (style eq 'lines') {

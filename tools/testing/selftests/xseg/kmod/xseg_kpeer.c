@@ -65,10 +65,11 @@ static uint k2k_dst = UINT_MAX;
 module_param(k2k_dst, uint, 0444);
 MODULE_PARM_DESC(k2k_dst, "Port the k2k requests go to (default: port_cb)");
 
+/* writable: xseg-bench changes it between cases (a module reload costs seconds under TCG) */
 static uint reply_delay_us;
-module_param(reply_delay_us, uint, 0444);
+module_param(reply_delay_us, uint, 0644);
 MODULE_PARM_DESC(reply_delay_us,
-		 "Sleep this long before each reply, so that a ping-pong partner is asleep (default: 0)");
+		 "Sleep this long before each reply, so that a ping-pong partner is asleep (default: 0, writable)");
 
 static bool atomic_signal;
 module_param(atomic_signal, bool, 0444);
@@ -202,6 +203,7 @@ static unsigned int kpeer_serve(u32 port, ulong *served, ulong *faults)
 {
 	struct xseg_request *req;
 	unsigned int n;
+	uint delay;
 	int ret;
 
 	for (n = 0; n < KPEER_BUDGET; n++) {
@@ -211,8 +213,9 @@ static unsigned int kpeer_serve(u32 port, ulong *served, ulong *faults)
 		ret = xseg_accept(kpeer_xseg, port, &req);
 		if (ret == -EAGAIN)
 			break;
-		if (reply_delay_us)
-			usleep_range(reply_delay_us, reply_delay_us + reply_delay_us / 4 + 1);
+		delay = READ_ONCE(reply_delay_us);
+		if (delay)
+			usleep_range(delay, delay + delay / 4 + 1);
 		if (ret) {
 			kpeer_inc(faults);
 			continue;
