@@ -37,10 +37,12 @@
 #define PEER_EXIT_USAGE		2
 
 /*
- * The default signal type.  "poll" works across domains today (a kernel sender cannot yet
- * wake a futex or sigio receiver); switch to XSEG_SIGNAL_FUTEX once it can.
+ * The default signal type.  "futex": a user client wakes the peer with FUTEX_WAKE, a kernel
+ * client (xsegbd) with a kick signal (drivers/kernel/sig_futex_remote.c); the peer spins a
+ * little before it sleeps, and costs nothing while idle.  "poll" keeps a CPU busy yielding
+ * and napping, which on two CPUs takes time from the clients.
  */
-#define PEER_DEFAULT_SIGNAL	XSEG_SIGNAL_POLL
+#define PEER_DEFAULT_SIGNAL	XSEG_SIGNAL_FUTEX
 
 /* Requests one serving thread holds at once (accepted, not yet answered). */
 #define PEER_THREAD_DEPTH	128
