@@ -44,6 +44,19 @@
  */
 #define PEER_DEFAULT_SIGNAL	XSEG_SIGNAL_FUTEX
 
+/*
+ * Busy polling: after the last request it saw, a serving thread keeps polling its rings this
+ * long (--spin-us) before it arms its descriptor and sleeps.  While it polls, clients post
+ * without any wake (the descriptor is not armed), and the thread's CPU does not go idle:
+ * waking a sleeping thread on an idle CPU is the dearest step of a request's round trip
+ * (an IPI and an idle exit; under QEMU TCG on a loaded host, milliseconds).  An idle peer
+ * stops burning its CPU after this long, as io_uring's SQPOLL thread does.
+ */
+#define PEER_SPIN_US		1000
+#define PEER_SPIN_US_MAX	1000000
+#define PEER_XSTR(x)		#x
+#define PEER_STR(x)		PEER_XSTR(x)
+
 /* Requests one serving thread holds at once (accepted, not yet answered). */
 #define PEER_THREAD_DEPTH	128
 /* Longest sleep of an idle thread, so that it notices shutdown without a wake. */
@@ -125,6 +138,7 @@ struct peer_stats {
 	__u64 bad;		/* of which refused by validation */
 	__u64 sleeps;		/* waits for a signal */
 	__u64 batches;		/* accept rounds that found work */
+	__u64 polls;		/* empty looks at the rings while busy polling */
 };
 
 struct peer_thread {
@@ -138,6 +152,7 @@ struct peer_thread {
 	struct peer_req *reqs;
 	struct peer_req *free_list;
 	unsigned int inflight;
+	__u64 busy_ns;		/* when the thread last found work */
 	__u32 sig_ports[16];	/* reply ports to signal at the end of the batch */
 	unsigned int nr_sig;
 	struct peer_stats st;
@@ -154,6 +169,7 @@ struct peer {
 	__u32 port_last;
 	const char *signal;
 	unsigned int nr_threads;
+	unsigned int spin_us;	/* busy polling after the last request (PEER_SPIN_US) */
 	int verbose;
 	/* state */
 	struct xseg *xseg;
