@@ -6,17 +6,18 @@
 # that the noise of a shared TCG host falls on every target alike.  Runs inside the VM:
 #
 #   flock /tmp/xseg-vm.lock tools/testing/vm/run --kernel K --timeout 900 -- \
-#       bench/ab.sh [--rounds N] [--runtime S] [--out DIR] [--perf NAME] \
+#       bench/ab.sh [--rounds N] [--runtime S] [--out DIR] [--profile NAME,...] \
 #       NAME=BINDIR:KODIR[:PEER ARGS...] ...
 #
 # BINDIR holds xseg and xseg-memd of the variant, KODIR its segdev.ko, xseg.ko and
 # xsegbd.ko (a copy of an older build outside the repository, or "build" for this tree's
 # build/user/bin and build/kernel/$(uname -r)).  PEER ARGS are extra xseg-memd arguments,
-# comma-separated (--signal,futex).  Each round measures 4k randread at QD1 and QD32
+# comma-separated (--signal,futex); those of the form NAME=VALUE go to its environment.  Each round measures 4k randread at QD1 and QD32
 # (fio, io_uring, direct) on every target; the summary prints each figure as the median over
 # the rounds and the ratios xsegbd/null_blk (QD32) and xsegbd/loop (QD1) round by round,
-# then their medians.  --perf NAME records `perf record -a -g` (cpu-clock) of variant NAME's
-# QD32 run of the last round into OUT/perf-NAME.txt.
+# then their medians.  --profile NAME,... runs those variants once more after the rounds
+# (not counted) under `perf record -a -g` (cpu-clock: OUT/perf-NAME*.txt) and once under
+# `perf sched record` (wake-up to run delays: OUT/sched-NAME.txt).
 set -u
 
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,7 +25,7 @@ kver=$(uname -r)
 rounds=3
 runtime=4
 out=/tmp/xseg-ab
-perf_variant=
+profile=
 vol_mb=512
 variants=()
 while [ $# -gt 0 ]; do
@@ -32,7 +33,7 @@ while [ $# -gt 0 ]; do
 	--rounds) rounds=$2; shift 2 ;;
 	--runtime) runtime=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
-	--perf) perf_variant=$2; shift 2 ;;
+	--profile) profile=$2; shift 2 ;;
 	*=*) variants+=("$1"); shift ;;
 	*) echo "ab.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
@@ -69,11 +70,18 @@ fio_run() {
 	[qd32]
 	iodepth=32
 	EOF
-	if [ -n "$prof" ] && command -v perf > /dev/null; then
+	case "$prof" in
+	perf)
 		perf record -a -g -e cpu-clock -o "$work/perf.data" -- sleep $((runtime * 2 + 4)) \
 			> /dev/null 2>&1 &
 		pp=$!
-	fi
+		;;
+	sched)
+		perf sched record -o "$work/perf.data" -- sleep $((runtime * 2 + 4)) \
+			> /dev/null 2>&1 &
+		pp=$!
+		;;
+	esac
 	if ! timeout -k 5 $((runtime * 4 + 120)) fio --output-format=json \
 		--output="$work/fio.json" "$work/job.fio" > "$work/fio.err" 2>&1; then
 		log "$label: fio failed: $(tail -2 "$work/fio.err")"
@@ -81,10 +89,16 @@ fio_run() {
 	fi
 	if [ -n "$pp" ]; then
 		wait "$pp"
-		perf report -i "$work/perf.data" --stdio --no-children --sort sym \
-			--percent-limit 0.5 -g none > "$out/perf-$label.txt" 2>&1
-		perf report -i "$work/perf.data" --stdio --no-children --sort comm,sym \
-			--percent-limit 0.5 -g none > "$out/perf-$label-comm.txt" 2>&1
+		if [ "$prof" = perf ]; then
+			perf report -i "$work/perf.data" --stdio --no-children --sort sym \
+				--percent-limit 0.3 -g none > "$out/perf-$label.txt" 2>&1
+			perf report -i "$work/perf.data" --stdio --no-children --sort comm \
+				-g none > "$out/perf-$label-comm.txt" 2>&1
+		else
+			perf sched latency -i "$work/perf.data" --sort max \
+				> "$out/sched-$label.txt" 2>&1
+		fi
+		rm -f "$work/perf.data"
 	fi
 	python3 - "$work/fio.json" "$r" "$label" >> "$res" <<-'EOF'
 	import json, sys
@@ -117,8 +131,8 @@ loop_run() {
 
 # variant_run NAME=BINDIR:KODIR[:ARGS]
 variant_run() {
-	local name=${1%%=*} spec=${1#*=} bindir kodir args pid dev i prof=
-	local -a extra=()
+	local name=${1%%=*} spec=${1#*=} prof=${2:-} bindir kodir args pid dev i w
+	local -a extra=() envs=() words=()
 
 	bindir=${spec%%:*}
 	spec=${spec#*:}
@@ -127,12 +141,18 @@ variant_run() {
 	[ "$spec" != "$kodir" ] && args=${spec#*:}
 	[ "$bindir" = build ] && bindir=$src/build/user/bin
 	[ "$kodir" = build ] && kodir=$src/build/kernel/$kver
-	[ -n "$args" ] && IFS=, read -r -a extra <<< "$args"
-	insmod "$kodir/segdev.ko" && insmod "$kodir/xseg.ko" && insmod "$kodir/xsegbd.ko" ||
-		{ log "$name: insmod failed"; return 1; }
-	"$bindir/xseg" segment create --type segdev --name abseg --size 256M --ports 32 \
-		--requests 2048 || return 1
-	"$bindir/xseg-memd" --segment abseg --port 24 --size "${vol_mb}M" --null -v \
+	[ -n "$args" ] && IFS=, read -r -a words <<< "$args"
+	for w in "${words[@]}"; do
+		case "$w" in
+		[A-Z]*=*) envs+=("$w") ;;
+		*) extra+=("$w") ;;
+		esac
+	done
+	insmod "$kodir/segdev.ko" && insmod "$kodir/xseg.ko" && insmod "$kodir/xsegbd.ko" &&
+		"$bindir/xseg" segment create --type segdev --name abseg --size 256M --ports 32 \
+			--requests 2048 ||
+		{ log "$name: setup failed"; variant_cleanup "$bindir" ""; return 1; }
+	env "${envs[@]}" "$bindir/xseg-memd" --segment abseg --port 24 --size "${vol_mb}M" --null -v \
 		"${extra[@]}" > "$work/peer.log" 2>&1 &
 	pid=$!
 	for i in $(seq 100); do
@@ -140,16 +160,25 @@ variant_run() {
 			grep -Eq "^ *24 +pid $pid" && break
 		sleep 0.1
 	done
-	dev=$("$bindir/xseg" map --segment abseg --port 24 --queues 2 --depth 64 vol) ||
-		{ log "$name: map failed"; kill "$pid"; return 1; }
-	[ "$name" = "$perf_variant" ] && [ "$r" = "$rounds" ] && prof=1
-	fio_run "$name" "$dev" $prof
-	"$bindir/xseg" unmap "$dev"
-	kill -TERM "$pid"
-	wait "$pid"
-	tail -n 1 "$work/peer.log" | sed 's/^/    peer: /'
-	"$bindir/xseg" segment destroy abseg --type segdev
-	rmmod xsegbd xseg segdev
+	if dev=$("$bindir/xseg" map --segment abseg --port 24 --queues 2 --depth 64 vol); then
+		fio_run "$name" "$dev" "$prof"
+		"$bindir/xseg" unmap "$dev"
+	else
+		log "$name: map failed"
+	fi
+	variant_cleanup "$bindir" "$pid"
+}
+
+# variant_cleanup BINDIR PID: stops the peer, destroys the segment, unloads the modules
+variant_cleanup() {
+	if [ -n "$2" ]; then
+		kill -TERM "$2"
+		wait "$2"
+		tail -n 1 "$work/peer.log" | sed 's/^/    peer: /'
+	fi
+	"$1/xseg" segment destroy abseg --type segdev > /dev/null 2>&1
+	rmmod xsegbd xseg segdev 2> /dev/null
+	dmesg | tail -n 3 | sed 's/^/    dmesg: /'
 }
 
 log "kernel $kver, $(nproc) CPUs, $rounds rounds of ${runtime}s, variants: ${variants[*]}"
@@ -161,11 +190,21 @@ for r in $(seq "$rounds"); do
 	done
 	loop_run
 done
+# profiling runs (not in the figures): perf record, then perf sched latency
+if [ -n "$profile" ]; then
+	r=p
+	for v in "${variants[@]}"; do
+		case ",$profile," in
+		*",${v%%=*},"*) variant_run "$v" perf; variant_run "$v" sched ;;
+		esac
+	done
+fi
 
 python3 - "$res" <<-'EOF'
 import collections, statistics, sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
 v = collections.defaultdict(dict)
+rows = [x for x in rows if x[0] != "p"]
 for r, label, qd, iops in rows:
     v[(label, qd)][r] = float(iops)
 labels = []
