@@ -28,6 +28,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -290,17 +291,6 @@ static int peer_reap(struct peer_thread *t, unsigned int wait_us)
 	return be->reap && t->inflight ? be->reap(t, wait_us) : 0;
 }
 
-static inline void peer_cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield" ::: "memory");
-#else
-	__asm__ __volatile__("" ::: "memory");
-#endif
-}
-
 static void peer_serve_loop(struct peer_thread *t)
 {
 	struct peer *p = t->peer;
@@ -330,12 +320,16 @@ static void peer_serve_loop(struct peer_thread *t)
 			peer_flush_signals(t);
 			continue;
 		}
-		/* busy polling: the clock is read once per empty look, not per request */
+		/*
+		 * Busy polling; the clock is read once per empty look, not per request.  Each
+		 * look yields: a client that shares our CPU (its thread placed there, or fewer
+		 * CPUs than threads) runs at once instead of after our time slice.
+		 */
 		if (!t->busy_ns)
 			t->busy_ns = peer_now_ns();
 		if (!stopping && spin_ns && peer_now_ns() - t->busy_ns < spin_ns) {
 			t->st.polls++;
-			peer_cpu_relax();
+			sched_yield();
 			continue;
 		}
 		xseg_prepare_wait(t->sd);
