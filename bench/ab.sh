@@ -48,7 +48,8 @@ log() { printf '[ab %s] %s\n' "$(date +%T)" "$*"; }
 
 # fio_run LABEL DEV [perf]: QD1 then QD32 randread; appends "round label qd iops" to res
 fio_run() {
-	local label=$1 dev=$2 prof=${3:-} qd iops pp=
+	local label=$1 dev=$2 prof=${3:-}
+	local -a pre=()
 
 	cat > "$work/job.fio" <<-EOF
 	[global]
@@ -70,25 +71,17 @@ fio_run() {
 	[qd32]
 	iodepth=32
 	EOF
+	# the profilers wrap fio itself: its start-up under TCG takes seconds
 	case "$prof" in
-	perf)
-		perf record -a -g -e cpu-clock -o "$work/perf.data" -- sleep $((runtime * 2 + 4)) \
-			> /dev/null 2>&1 &
-		pp=$!
-		;;
-	sched)
-		perf sched record -o "$work/perf.data" -- sleep $((runtime * 2 + 4)) \
-			> /dev/null 2>&1 &
-		pp=$!
-		;;
+	perf) pre=(perf record -a -g -F 499 -e cpu-clock -o "$work/perf.data" --) ;;
+	sched) pre=(perf sched record -o "$work/perf.data" --) ;;
 	esac
-	if ! timeout -k 5 $((runtime * 4 + 120)) fio --output-format=json \
+	if ! timeout -k 5 $((runtime * 4 + 120)) "${pre[@]}" fio --output-format=json \
 		--output="$work/fio.json" "$work/job.fio" > "$work/fio.err" 2>&1; then
 		log "$label: fio failed: $(tail -2 "$work/fio.err")"
 		return 1
 	fi
-	if [ -n "$pp" ]; then
-		wait "$pp"
+	if [ -n "$prof" ]; then
 		if [ "$prof" = perf ]; then
 			perf report -i "$work/perf.data" --stdio --no-children --sort sym \
 				--percent-limit 0.3 -g none > "$out/perf-$label.txt" 2>&1
