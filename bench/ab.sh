@@ -124,7 +124,7 @@ loop_run() {
 
 # variant_run NAME=BINDIR:KODIR[:ARGS]
 variant_run() {
-	local name=${1%%=*} spec=${1#*=} prof=${2:-} bindir kodir args pid dev i w
+	local name=${1%%=*} spec=${1#*=} prof=${2:-} bindir kodir args pid dev w
 	local -a extra=() envs=() words=()
 
 	bindir=${spec%%:*}
@@ -141,14 +141,18 @@ variant_run() {
 		*) extra+=("$w") ;;
 		esac
 	done
-	insmod "$kodir/segdev.ko" && insmod "$kodir/xseg.ko" && insmod "$kodir/xsegbd.ko" &&
+	if ! { insmod "$kodir/segdev.ko" && insmod "$kodir/xseg.ko" &&
+		insmod "$kodir/xsegbd.ko" &&
 		"$bindir/xseg" segment create --type segdev --name abseg --size 256M --ports 32 \
-			--requests 2048 ||
-		{ log "$name: setup failed"; variant_cleanup "$bindir" ""; return 1; }
+			--requests 2048; }; then
+		log "$name: setup failed"
+		variant_cleanup "$bindir" ""
+		return 1
+	fi
 	env "${envs[@]}" "$bindir/xseg-memd" --segment abseg --port 24 --size "${vol_mb}M" --null -v \
 		"${extra[@]}" > "$work/peer.log" 2>&1 &
 	pid=$!
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		"$bindir/xseg" segment show abseg --type segdev 2> /dev/null |
 			grep -Eq "^ *24 +pid $pid" && break
 		sleep 0.1
