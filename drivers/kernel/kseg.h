@@ -46,8 +46,14 @@ struct xseg_ksd {
 	/* callback */
 	xseg_kcallback_fn fn;		/* NULL: callbacks off; read under RCU */
 	void *priv;
+	bool direct;			/* XSEG_KCB_DIRECT: doorbells call fn themselves */
+	unsigned long cb_state;		/* XSEG_KSD_CB_* bits (sig_callback.c) */
 	struct work_struct work;	/* runs the callback (system_highpri_wq) */
 };
+
+/* cb_state bits: fn is running (the work item or a doorbell); a wake came meanwhile */
+#define XSEG_KSD_CB_RUNNING	0
+#define XSEG_KSD_CB_AGAIN	1
 
 struct xseg_kseg {
 	struct list_head node;		/* in xseg_ksegs, under xseg_ksegs_lock */
@@ -92,6 +98,7 @@ extern const struct xseg_signal_type xseg_ksigio_type;
 /* sig_callback.c */
 extern const struct xseg_signal_type xseg_callback_type;
 void xseg_callback_dispatch(struct xseg_ksd *ksd);
+void xseg_callback_doorbell(struct xseg_ksd *ksd);
 void xseg_callback_work(struct work_struct *work);
 
 #endif /* _XSEG_DRIVERS_KERNEL_KSEG_H */

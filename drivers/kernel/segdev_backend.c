@@ -83,7 +83,7 @@ static void xseg_kseg_doorbell(void *priv, u32 port)
 		xseg_waitqueue_wake(ksd);
 		break;
 	case XSEG_KSD_CALLBACK:
-		xseg_callback_dispatch(ksd);
+		xseg_callback_doorbell(ksd);
 		break;
 	default:
 		atomic64_inc(&kseg->doorbells_ignored);
@@ -183,6 +183,7 @@ struct xseg_ksd *xseg_ksd_install(struct xseg_khandle *kh, const struct xseg_sd_
 		atomic_inc(&xseg_kobjects);
 	}
 	WRITE_ONCE(ksd->fn, NULL);
+	WRITE_ONCE(ksd->direct, false);
 	ksd->priv = NULL;
 	ksd->shared = ctx->shared;
 	atomic_set(&ksd->woken, 0);

@@ -145,9 +145,9 @@ extern struct mutex xsegbd_mutex;
 
 /* xsegbd_io.c */
 extern const struct blk_mq_ops xsegbd_mq_ops;
-void xsegbd_reply_callback(void *priv);
+void xsegbd_reply_callback(void *priv, unsigned int ctx);
 int xsegbd_info(struct xsegbd_dev *dev);
-int xsegbd_issue(struct xsegbd_dev *dev, struct xsegbd_queue *q, struct request *rq);
+int xsegbd_issue(struct xsegbd_dev *dev, struct xsegbd_queue *q, struct request *rq, bool kick);
 void xsegbd_finish(struct xsegbd_dev *dev, struct request *rq, blk_status_t status);
 void xsegbd_fail_all(struct xsegbd_dev *dev);
 void xsegbd_reissue_all(struct xsegbd_dev *dev, bool abandon);

@@ -143,13 +143,14 @@ static blk_status_t xsegbd_cmd_init(struct xsegbd_dev *dev, struct request *rq,
 }
 
 /*
- * Sends a fresh xseg request for a WAITING command (first issue or re-issue).  Returns 0
+ * Sends a fresh xseg request for a WAITING command (first issue or re-issue) and, with
+ * kick, signals the server (blk-mq's bd->last: one signal per batch).  Returns 0
  * when sent, when the command is no longer ours to send, or when the server died meanwhile
  * (the command is WAITING for the recovery); -EAGAIN when the segment has no
  * free request or buffer (the command is WAITING again); another -errno when the request
  * cannot be built (the command is WAITING again; the caller fails it).
  */
-int xsegbd_issue(struct xsegbd_dev *dev, struct xsegbd_queue *q, struct request *rq)
+int xsegbd_issue(struct xsegbd_dev *dev, struct xsegbd_queue *q, struct request *rq, bool kick)
 {
 	struct xsegbd_cmd *cmd = xsegbd_cmd_of(rq);
 	struct xseg *xseg = dev->xseg;
@@ -232,7 +233,8 @@ int xsegbd_issue(struct xsegbd_dev *dev, struct xsegbd_queue *q, struct request 
 		xseg_put_request(xseg, req);
 		return 0;
 	}
-	xseg_signal(xseg, dev->server_port);
+	if (kick)
+		xseg_signal(xseg, dev->server_port);
 	return 0;
 
 err_put:
@@ -277,7 +279,8 @@ static blk_status_t xsegbd_queue_rq(struct blk_mq_hw_ctx *hctx,
 	if (!running)
 		return BLK_STS_OK;
 
-	ret = xsegbd_issue(dev, q, rq);
+	/* the last of a batch signals the server for all; else ->commit_rqs() does */
+	ret = xsegbd_issue(dev, q, rq, bd->last);
 	if (!ret)
 		return BLK_STS_OK;
 	spin_lock_irq(&dev->lock);
@@ -290,6 +293,17 @@ static blk_status_t xsegbd_queue_rq(struct blk_mq_hw_ctx *hctx,
 	q->rqs[rq->tag] = NULL;
 	spin_unlock_irq(&dev->lock);
 	return ret == -EAGAIN ? BLK_STS_RESOURCE : BLK_STS_IOERR;
+}
+
+/*
+ * blk-mq stopped a batch before its last request (an error, no budget...): the requests
+ * queued so far were not signalled yet.  A signal with nothing new is harmless.
+ */
+static void xsegbd_commit_rqs(struct blk_mq_hw_ctx *hctx)
+{
+	struct xsegbd_queue *q = hctx->driver_data;
+
+	xseg_signal(q->dev->xseg, q->dev->server_port);
 }
 
 static void xsegbd_complete_rq(struct request *rq)
@@ -339,6 +353,7 @@ static int xsegbd_init_hctx(struct blk_mq_hw_ctx *hctx, void *data, unsigned int
 
 const struct blk_mq_ops xsegbd_mq_ops = {
 	.queue_rq = xsegbd_queue_rq,
+	.commit_rqs = xsegbd_commit_rqs,
 	.complete = xsegbd_complete_rq,
 	.timeout = xsegbd_timeout,
 	.init_hctx = xsegbd_init_hctx,
@@ -428,7 +443,7 @@ static void xsegbd_stale_reply(struct xsegbd_dev *dev, struct xseg_request *req)
 }
 
 static void xsegbd_handle_reply(struct xsegbd_dev *dev, struct xsegbd_queue *q,
-				struct xseg_request *req)
+				struct xseg_request *req, bool atomic)
 {
 	u64 priv = READ_ONCE(req->priv);
 	u32 tag = XSEGBD_PRIV_TAG(priv), gen = XSEGBD_PRIV_GEN(priv);
@@ -478,9 +493,15 @@ static void xsegbd_handle_reply(struct xsegbd_dev *dev, struct xsegbd_queue *q,
 		running = dev->state == XSEGBD_RUNNING;
 		spin_unlock_irq(&dev->lock);
 		atomic64_inc(&dev->stats.reissued);
-		/* not running: the recovery re-sends it; -EAGAIN: the watchdog retries */
-		if (running) {
-			int ret = xsegbd_issue(dev, q, rq);
+		/*
+		 * Not running: the recovery re-sends it; -EAGAIN: the watchdog retries.  In
+		 * atomic context (a direct call from the server's doorbell) we may not signal
+		 * the server: the watchdog, kicked now, re-sends it from process context.
+		 */
+		if (running && atomic) {
+			xsegbd_kick_watchdog(dev);
+		} else if (running) {
+			int ret = xsegbd_issue(dev, q, rq, true);
 			bool claimed = false;
 
 			if (ret && ret != -EAGAIN) {
@@ -496,8 +517,12 @@ static void xsegbd_handle_reply(struct xsegbd_dev *dev, struct xsegbd_queue *q,
 	xsegbd_finish(dev, rq, st);
 }
 
-/* The callback of a queue's descriptor: work item context, never concurrent per queue. */
-void xsegbd_reply_callback(void *priv)
+/*
+ * The callback of a queue's descriptor, never concurrent per queue: a work item, or
+ * (XSEG_KCB_ATOMIC) the server's own doorbell ioctl, where nothing may sleep: no
+ * xseg_signal(), no issuing.
+ */
+void xsegbd_reply_callback(void *priv, unsigned int ctx)
 {
 	struct xsegbd_queue *q = priv;
 	struct xsegbd_dev *dev = q->dev;
@@ -514,11 +539,11 @@ void xsegbd_reply_callback(void *priv)
 			atomic64_inc(&dev->stats.bogus);
 			continue;
 		}
-		xsegbd_handle_reply(dev, q, req);
+		xsegbd_handle_reply(dev, q, req, ctx & XSEG_KCB_ATOMIC);
 	}
 	if (n == XSEGBD_REPLY_BUDGET)
-		/* more may be queued: come back through our own descriptor */
-		xseg_signal(dev->xseg, q->port);
+		/* more may be queued: come back in the work item (the segment is not read) */
+		xseg_kcallback_kick(q->sd);
 }
 
 /*
@@ -662,7 +687,7 @@ void xsegbd_reissue_all(struct xsegbd_dev *dev, bool abandon)
 				continue;
 			if (abandon)
 				atomic64_inc(&dev->stats.reissued);
-			ret = xsegbd_issue(dev, q, rq);
+			ret = xsegbd_issue(dev, q, rq, true);
 			if (ret && ret != -EAGAIN) {
 				bool claimed;
 

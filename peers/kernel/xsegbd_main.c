@@ -410,7 +410,8 @@ static int xsegbd_setup_queues(struct xsegbd_dev *dev)
 		if (ret < 0)
 			return ret == -EBUSY ? -ENOSPC : ret;
 		q->port = ret;
-		ret = xseg_kcallback_set(q->sd, xsegbd_reply_callback, q);
+		/* replies complete in the server's doorbell, without a work item's hop */
+		ret = xseg_kcallback_set(q->sd, xsegbd_reply_callback, q, XSEG_KCB_DIRECT);
 		if (ret)
 			return ret;
 	}

@@ -27,6 +27,7 @@ EXPORT_SYMBOL_GPL(xseg_init_mem);
 EXPORT_SYMBOL_GPL(xseg_join);
 EXPORT_SYMBOL_GPL(xseg_join_mem);
 EXPORT_SYMBOL_GPL(xseg_kcallback_clear);
+EXPORT_SYMBOL_GPL(xseg_kcallback_kick);
 EXPORT_SYMBOL_GPL(xseg_kcallback_set);
 EXPORT_SYMBOL_GPL(xseg_kernel_create);
 EXPORT_SYMBOL_GPL(xseg_kernel_join);

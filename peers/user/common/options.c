@@ -25,6 +25,7 @@ enum {
 	PEER_OPT_PORT,
 	PEER_OPT_SIGNAL,
 	PEER_OPT_THREADS,
+	PEER_OPT_SPIN,
 	PEER_OPT_HELP,
 	PEER_OPT_VERSION,
 };
@@ -35,6 +36,7 @@ static const struct option peer_common_opts[] = {
 	{ "port", required_argument, NULL, PEER_OPT_PORT },
 	{ "signal", required_argument, NULL, PEER_OPT_SIGNAL },
 	{ "threads", required_argument, NULL, PEER_OPT_THREADS },
+	{ "spin-us", required_argument, NULL, PEER_OPT_SPIN },
 	{ "help", no_argument, NULL, PEER_OPT_HELP },
 	{ "version", no_argument, NULL, PEER_OPT_VERSION },
 };
@@ -48,6 +50,8 @@ static const char peer_common_help[] =
 "                           taken over, a live owner's port is refused\n"
 "  --signal futex|sigio|poll  how clients wake this peer (default " PEER_DEFAULT_SIGNAL ")\n"
 "  --threads N              serving threads (default: one per port, at most the ports)\n"
+"  --spin-us N              after its last request a thread keeps polling its rings\n"
+"                           this long before it sleeps (default " PEER_STR(PEER_SPIN_US) ")\n"
 "  -v                       log more; one line of statistics at exit\n"
 "  -h, --help               this help\n"
 "  -V, --version            version\n";
@@ -55,7 +59,7 @@ static const char peer_common_help[] =
 void peer_usage(const struct peer *p, FILE *f)
 {
 	fprintf(f, "usage: %s --segment NAME --port P[-Q] [--type segdev|posix]\n"
-		"       %*s [--signal futex|sigio|poll] [--threads N] [-v] %s\n",
+		"       %*s [--signal futex|sigio|poll] [--threads N] [--spin-us N] [-v] %s\n",
 		p->be->name, (int)strlen(p->be->name), "", p->be->synopsis);
 }
 
@@ -209,6 +213,12 @@ static int peer_common_opt(struct peer *p, int c, const char *arg)
 			return peer_usage_error(p, "--threads: bad count '%s'", arg);
 		p->nr_threads = n;
 		return 0;
+	case PEER_OPT_SPIN:
+		if (peer_parse_u32(arg, 0, PEER_SPIN_US_MAX, &n))
+			return peer_usage_error(p, "--spin-us: bad time '%s' (0-%u)", arg,
+						PEER_SPIN_US_MAX);
+		p->spin_us = n;
+		return 0;
 	}
 	return peer_usage_error(p, "unknown option");
 }
@@ -240,6 +250,7 @@ int peer_parse_args(struct peer *p, int argc, char **argv)
 
 	p->seg_type = PEER_SEG_SEGDEV;
 	p->signal = PEER_DEFAULT_SIGNAL;
+	p->spin_us = PEER_SPIN_US;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
 		switch (c) {

@@ -33,10 +33,25 @@
 #define PEER_EXIT_USAGE		2
 
 /*
- * The default signal type.  "poll" works across domains today (a kernel sender cannot yet
- * wake a futex or sigio receiver); switch to XSEG_SIGNAL_FUTEX once it can.
+ * The default signal type.  "futex": a user client wakes the peer with FUTEX_WAKE, a kernel
+ * client (xsegbd) with a kick signal (drivers/kernel/sig_futex_remote.c); the peer spins a
+ * little before it sleeps, and costs nothing while idle.  "poll" keeps a CPU busy yielding
+ * and napping, which on two CPUs takes time from the clients.
  */
-#define PEER_DEFAULT_SIGNAL	XSEG_SIGNAL_POLL
+#define PEER_DEFAULT_SIGNAL	XSEG_SIGNAL_FUTEX
+
+/*
+ * Busy polling: after the last request it saw, a serving thread keeps polling its rings this
+ * long (--spin-us) before it arms its descriptor and sleeps.  While it polls, clients post
+ * without any wake (the descriptor is not armed), and the thread's CPU does not go idle:
+ * waking a sleeping thread on an idle CPU is the dearest step of a request's round trip
+ * (an IPI and an idle exit; under QEMU TCG on a loaded host, milliseconds).  An idle peer
+ * stops burning its CPU after this long, as io_uring's SQPOLL thread does.
+ */
+#define PEER_SPIN_US		1000
+#define PEER_SPIN_US_MAX	1000000
+#define PEER_XSTR(x)		#x
+#define PEER_STR(x)		PEER_XSTR(x)
 
 /* Requests one serving thread holds at once (accepted, not yet answered). */
 #define PEER_THREAD_DEPTH	128
@@ -119,6 +134,7 @@ struct peer_stats {
 	__u64 bad;		/* of which refused by validation */
 	__u64 sleeps;		/* waits for a signal */
 	__u64 batches;		/* accept rounds that found work */
+	__u64 polls;		/* empty looks at the rings while busy polling */
 };
 
 struct peer_thread {
@@ -132,6 +148,7 @@ struct peer_thread {
 	struct peer_req *reqs;
 	struct peer_req *free_list;
 	unsigned int inflight;
+	__u64 busy_ns;		/* when the thread last found work */
 	__u32 sig_ports[16];	/* reply ports to signal at the end of the batch */
 	unsigned int nr_sig;
 	struct peer_stats st;
@@ -148,6 +165,7 @@ struct peer {
 	__u32 port_last;
 	const char *signal;
 	unsigned int nr_threads;
+	unsigned int spin_us;	/* busy polling after the last request (PEER_SPIN_US) */
 	int verbose;
 	/* state */
 	struct xseg *xseg;

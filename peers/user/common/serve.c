@@ -13,8 +13,9 @@
  * Batching: a thread accepts every queued request (up to PEER_THREAD_DEPTH in flight) before
  * it answers, and signals each reply port once per batch.  xseg_signal() itself costs no
  * syscall while the client is busy (notification suppression), and the thread only arms
- * its descriptor and sleeps when its rings are empty and nothing is in flight, so a busy
- * peer makes no syscall per request.
+ * its descriptor and sleeps when its rings are empty, nothing is in flight and it has polled
+ * them for --spin-us since its last request (peer.h: PEER_SPIN_US), so a busy peer makes no
+ * syscall per request and a client that keeps it busy never has to wake it.
  *
  * Never trust the segment: every field of an accepted request is read once into struct
  * peer_req, validated (op, flags, alignment, offset + size overflow, range, data buffer
@@ -27,6 +28,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -292,9 +294,11 @@ static int peer_reap(struct peer_thread *t, unsigned int wait_us)
 static void peer_serve_loop(struct peer_thread *t)
 {
 	struct peer *p = t->peer;
+	__u64 spin_ns = (__u64)p->spin_us * 1000;
 	bool accepting = true;
 	int n, r;
 
+	t->busy_ns = peer_now_ns();
 	for (;;) {
 		bool stopping = __atomic_load_n(&p->stop, __ATOMIC_ACQUIRE);
 
@@ -305,6 +309,7 @@ static void peer_serve_loop(struct peer_thread *t)
 		peer_flush_signals(t);
 		if (n > 0 || r > 0) {
 			t->st.batches++;
+			t->busy_ns = 0;
 			continue;
 		}
 		if (stopping && !t->inflight)
@@ -315,13 +320,26 @@ static void peer_serve_loop(struct peer_thread *t)
 			peer_flush_signals(t);
 			continue;
 		}
+		/*
+		 * Busy polling; the clock is read once per empty look, not per request.  Each
+		 * look yields: a client that shares our CPU (its thread placed there, or fewer
+		 * CPUs than threads) runs at once instead of after our time slice.
+		 */
+		if (!t->busy_ns)
+			t->busy_ns = peer_now_ns();
+		if (!stopping && spin_ns && peer_now_ns() - t->busy_ns < spin_ns) {
+			t->st.polls++;
+			sched_yield();
+			continue;
+		}
 		xseg_prepare_wait(t->sd);
 		/* the re-check after arming closes the lost-wakeup window */
 		n = peer_accept_batch(t);
-		if (!n) {
+		/* woken: poll again after the work; timed out: an idle peer does not poll */
+		if (n || !xseg_wait_signal(t->sd, PEER_IDLE_WAIT_US))
+			t->busy_ns = 0;
+		if (!n)
 			t->st.sleeps++;
-			xseg_wait_signal(t->sd, PEER_IDLE_WAIT_US);
-		}
 		xseg_cancel_wait(t->sd);
 		peer_flush_signals(t);
 	}
@@ -491,17 +509,18 @@ static void peer_print_stats(struct peer *p)
 		s.bad += t->bad;
 		s.sleeps += t->sleeps;
 		s.batches += t->batches;
+		s.polls += t->polls;
 	}
 	fprintf(stderr, "%s: %llu requests: %llu read (%llu bytes), %llu write (%llu bytes), "
 		"%llu flush, %llu discard, %llu write-zeroes, %llu info, %llu failed "
-		"(%llu invalid); %llu batches, %llu sleeps",
+		"(%llu invalid); %llu batches, %llu sleeps, %llu polls",
 		p->be->name, (unsigned long long)s.requests, (unsigned long long)s.reads,
 		(unsigned long long)s.bytes_read, (unsigned long long)s.writes,
 		(unsigned long long)s.bytes_written, (unsigned long long)s.flushes,
 		(unsigned long long)s.discards, (unsigned long long)s.zeroes,
 		(unsigned long long)s.infos, (unsigned long long)s.errors,
 		(unsigned long long)s.bad, (unsigned long long)s.batches,
-		(unsigned long long)s.sleeps);
+		(unsigned long long)s.sleeps, (unsigned long long)s.polls);
 	if (p->be->stats)
 		p->be->stats(p, stderr);
 	fputc('\n', stderr);

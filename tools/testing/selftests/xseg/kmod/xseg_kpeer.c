@@ -240,7 +240,7 @@ static unsigned int kpeer_serve(u32 port, ulong *served, ulong *faults)
 }
 
 /* The callback of port_cb: work item context, see <xseg/xseg_kernel.h>. */
-static void kpeer_callback(void *priv)
+static void kpeer_callback(void *priv, unsigned int ctx)
 {
 	kpeer_inc(&callbacks);
 	if (kpeer_serve(port_cb, &served_cb, &faults_cb) == KPEER_BUDGET)
@@ -391,7 +391,7 @@ static int __init xseg_kpeer_init(void)
 	/* sets both types up for sending now, so the callback never does it (may sleep) */
 	xseg_signal(kpeer_xseg, port_wq);
 	xseg_signal(kpeer_xseg, port_cb);
-	ret = xseg_kcallback_set(kpeer_sd_cb, kpeer_callback, NULL);
+	ret = xseg_kcallback_set(kpeer_sd_cb, kpeer_callback, NULL, 0);
 	if (ret)
 		goto err_leave;
 	kpeer_thread = kthread_run(kpeer_thread_fn, NULL, "xseg_kpeer");

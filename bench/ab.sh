@@ -1,0 +1,228 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# A/B block benchmark in one VM session: xsegbd served by `xseg-memd --null` for several
+# builds (variants) beside the baselines null_blk and loop-on-tmpfs, rounds interleaved so
+# that the noise of a shared TCG host falls on every target alike.  Runs inside the VM:
+#
+#   flock /tmp/xseg-vm.lock tools/testing/vm/run --kernel K --timeout 900 -- \
+#       bench/ab.sh [--rounds N] [--runtime S] [--out DIR] [--profile NAME,...] \
+#       NAME=BINDIR:KODIR[:PEER ARGS...] ...
+#
+# BINDIR holds xseg and xseg-memd of the variant, KODIR its segdev.ko, xseg.ko and
+# xsegbd.ko (a copy of an older build outside the repository, or "build" for this tree's
+# build/user/bin and build/kernel/$(uname -r)).  PEER ARGS are extra xseg-memd arguments,
+# comma-separated (--signal,futex); those of the form NAME=VALUE go to its environment.  Each round measures 4k randread at QD1 and QD32
+# (fio, io_uring, direct) on every target; the summary prints each figure as the median over
+# the rounds and the ratios xsegbd/null_blk (QD32) and xsegbd/loop (QD1) round by round,
+# then their medians.  --profile NAME,... runs those variants once more after the rounds
+# (not counted) under `perf record -a -g` (cpu-clock: OUT/perf-NAME*.txt) and once under
+# `perf sched record` (wake-up to run delays: OUT/sched-NAME.txt).
+set -u
+
+src=$(cd "$(dirname "$0")/.." && pwd)
+kver=$(uname -r)
+rounds=3
+runtime=4
+out=/tmp/xseg-ab
+profile=
+vol_mb=512
+variants=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--rounds) rounds=$2; shift 2 ;;
+	--runtime) runtime=$2; shift 2 ;;
+	--out) out=$2; shift 2 ;;
+	--profile) profile=$2; shift 2 ;;
+	*=*) variants+=("$1"); shift ;;
+	*) echo "ab.sh: unknown argument '$1'" >&2; exit 2 ;;
+	esac
+done
+mkdir -p "$out"
+work=/tmp/xseg-ab-work
+mkdir -p "$work"
+res=$out/results.tsv
+: > "$res"
+
+log() { printf '[ab %s] %s\n' "$(date +%T)" "$*"; }
+
+# fio_run LABEL DEV [perf]: QD1 then QD32 randread; appends "round label qd iops" to res
+fio_run() {
+	local label=$1 dev=$2 prof=${3:-}
+	local -a pre=()
+
+	cat > "$work/job.fio" <<-EOF
+	[global]
+	ioengine=io_uring
+	direct=1
+	size=${vol_mb}M
+	time_based
+	runtime=$runtime
+	ramp_time=1
+	randrepeat=0
+	norandommap
+	thread
+	stonewall
+	filename=$dev
+	rw=randread
+	bs=4k
+	[qd1]
+	iodepth=1
+	[qd32]
+	iodepth=32
+	EOF
+	# the profilers wrap fio itself: its start-up under TCG takes seconds
+	case "$prof" in
+	perf) pre=(perf record -a -g -F 499 -e cpu-clock -o "$work/perf.data" --) ;;
+	sched) pre=(perf sched record -o "$work/perf.data" --) ;;
+	esac
+	if ! timeout -k 5 $((runtime * 4 + 120)) "${pre[@]}" fio --output-format=json \
+		--output="$work/fio.json" "$work/job.fio" > "$work/fio.err" 2>&1; then
+		log "$label: fio failed: $(tail -2 "$work/fio.err")"
+		return 1
+	fi
+	if [ -n "$prof" ]; then
+		if [ "$prof" = perf ]; then
+			perf report -i "$work/perf.data" --stdio --no-children --sort sym \
+				--percent-limit 0.3 -g none > "$out/perf-$label.txt" 2>&1
+			perf report -i "$work/perf.data" --stdio --no-children --sort comm \
+				-g none > "$out/perf-$label-comm.txt" 2>&1
+		else
+			perf sched latency -i "$work/perf.data" --sort max \
+				> "$out/sched-$label.txt" 2>&1
+		fi
+		rm -f "$work/perf.data"
+	fi
+	python3 - "$work/fio.json" "$r" "$label" >> "$res" <<-'EOF'
+	import json, sys
+	d = json.load(open(sys.argv[1]))
+	for j in d["jobs"]:
+	    qd = j["jobname"]
+	    print(f"{sys.argv[2]}\t{sys.argv[3]}\t{qd}\t{j['read']['iops']:.0f}")
+	EOF
+	tail -n 2 "$res" | sed 's/^/    /'
+}
+
+null_blk_run() {
+	modprobe null_blk nr_devices=1 queue_mode=2 gb=1 bs=4096 submit_queues=2 \
+		hw_queue_depth=128 irqmode=0 || return 1
+	sleep 0.5
+	fio_run null_blk /dev/nullb0
+	modprobe -r null_blk
+}
+
+loop_run() {
+	local d
+
+	truncate -s "${vol_mb}M" "$work/loop.img"
+	modprobe loop
+	d=$(losetup -f --show "$work/loop.img") || return 1
+	fio_run loop-tmpfs "$d"
+	losetup -d "$d"
+	rm -f "$work/loop.img"
+}
+
+# variant_run NAME=BINDIR:KODIR[:ARGS]
+variant_run() {
+	local name=${1%%=*} spec=${1#*=} prof=${2:-} bindir kodir args pid dev w
+	local -a extra=() envs=() words=()
+
+	bindir=${spec%%:*}
+	spec=${spec#*:}
+	kodir=${spec%%:*}
+	args=
+	[ "$spec" != "$kodir" ] && args=${spec#*:}
+	[ "$bindir" = build ] && bindir=$src/build/user/bin
+	[ "$kodir" = build ] && kodir=$src/build/kernel/$kver
+	[ -n "$args" ] && IFS=, read -r -a words <<< "$args"
+	for w in "${words[@]}"; do
+		case "$w" in
+		[A-Z]*=*) envs+=("$w") ;;
+		*) extra+=("$w") ;;
+		esac
+	done
+	if ! { insmod "$kodir/segdev.ko" && insmod "$kodir/xseg.ko" &&
+		insmod "$kodir/xsegbd.ko" &&
+		"$bindir/xseg" segment create --type segdev --name abseg --size 256M --ports 32 \
+			--requests 2048; }; then
+		log "$name: setup failed"
+		variant_cleanup "$bindir" ""
+		return 1
+	fi
+	env "${envs[@]}" "$bindir/xseg-memd" --segment abseg --port 24 --size "${vol_mb}M" --null -v \
+		"${extra[@]}" > "$work/peer.log" 2>&1 &
+	pid=$!
+	for _ in $(seq 100); do
+		"$bindir/xseg" segment show abseg --type segdev 2> /dev/null |
+			grep -Eq "^ *24 +pid $pid" && break
+		sleep 0.1
+	done
+	if dev=$("$bindir/xseg" map --segment abseg --port 24 --queues 2 --depth 64 vol); then
+		fio_run "$name" "$dev" "$prof"
+		"$bindir/xseg" unmap "$dev"
+	else
+		log "$name: map failed"
+	fi
+	variant_cleanup "$bindir" "$pid"
+}
+
+# variant_cleanup BINDIR PID: stops the peer, destroys the segment, unloads the modules
+variant_cleanup() {
+	if [ -n "$2" ]; then
+		kill -TERM "$2"
+		wait "$2"
+		tail -n 1 "$work/peer.log" | sed 's/^/    peer: /'
+	fi
+	"$1/xseg" segment destroy abseg --type segdev > /dev/null 2>&1
+	rmmod xsegbd xseg segdev 2> /dev/null
+	dmesg | tail -n 3 | sed 's/^/    dmesg: /'
+}
+
+log "kernel $kver, $(nproc) CPUs, $rounds rounds of ${runtime}s, variants: ${variants[*]}"
+for r in $(seq "$rounds"); do
+	log "round $r"
+	null_blk_run
+	for v in "${variants[@]}"; do
+		variant_run "$v"
+	done
+	loop_run
+done
+# profiling runs (not in the figures): perf record, then perf sched latency
+if [ -n "$profile" ]; then
+	r=p
+	for v in "${variants[@]}"; do
+		case ",$profile," in
+		*",${v%%=*},"*) variant_run "$v" perf; variant_run "$v" sched ;;
+		esac
+	done
+fi
+
+python3 - "$res" <<-'EOF'
+import collections, statistics, sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+v = collections.defaultdict(dict)
+rows = [x for x in rows if x[0] != "p"]
+for r, label, qd, iops in rows:
+    v[(label, qd)][r] = float(iops)
+labels = []
+for r, label, qd, iops in rows:
+    if label not in labels:
+        labels.append(label)
+print("\n4k randread IOPS, median over rounds (per round):")
+for label in labels:
+    for qd in ("qd1", "qd32"):
+        d = v.get((label, qd), {})
+        if d:
+            vals = " ".join(f"{d[k]:.0f}" for k in sorted(d))
+            print(f"  {label:14s} {qd:5s} {statistics.median(d.values()):9.0f}   ({vals})")
+print("\nratios (median of per-round ratios):")
+for label in labels:
+    if label in ("null_blk", "loop-tmpfs"):
+        continue
+    for base, qd in (("null_blk", "qd32"), ("loop-tmpfs", "qd1")):
+        a, b = v.get((label, qd), {}), v.get((base, qd), {})
+        rs = [a[k] / b[k] for k in a if k in b and b[k]]
+        if rs:
+            print(f"  {label}/{base} {qd}: {statistics.median(rs):.2f}  "
+                  f"({' '.join(f'{x:.2f}' for x in rs)})")
+EOF
