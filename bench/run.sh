@@ -7,7 +7,8 @@
 #   2. the IPC benchmark (xseg-bench) natively
 #   3. the endpoint API (xseg-idc-bench, suite "idc") and the scaling runs (xseg-scale)
 #      natively
-#   4. in the VM, once per kernel: the IPC benchmark, then the block benchmark (fio on
+#   4. in the VM, booted as the kernel is shipped (vm/run --bench: no slub_debug, which the
+#      tests keep), once per kernel: the IPC benchmark, then the block benchmark (fio on
 #      null_blk, loop over tmpfs, nbd + nbdkit memory, xsegbd with xseg-memd --null,
 #      xseg-memd and xseg-filed): bench/guest.sh
 #   5. bench/report.py: bench/results/<date>-<kernel>.{json,md} and the plots (gnuplot),
@@ -184,7 +185,7 @@ for k in $kernels; do
 	[ $quick = 1 ] && gargs+=(--quick) || gargs+=(--runs "$runs")
 	rc=0
 	tp=$(date +%s)
-	tools/testing/vm/run --kernel "$k" --timeout $((quick ? 300 : 3000)) --mem 2048 -- \
+	tools/testing/vm/run --bench --kernel "$k" --timeout $((quick ? 300 : 3000)) --mem 2048 -- \
 		bench/guest.sh "${gargs[@]}" 2>&1 | tee "$raw/$k/guest.log" || rc=$?
 	mark "vm_$k" "$tp"
 	vm_unlock

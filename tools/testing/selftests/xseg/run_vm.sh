@@ -4,6 +4,8 @@
 # Entry point inside the test VM (tools/testing/vm/run -- THIS): runs every VM selftest
 # (the built programs in build/user/tests/vm/ and the shell tests *.sh here) through the
 # TAP runner.  Arguments, if any, restrict the run to tests whose names match them.
+# XSEG_REPEAT=N runs the selected tests N times over in this boot, each round after the
+# previous one (the crash/recovery tests' "10 times in a row": XSEG_REPEAT=10 ... recovery).
 
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../../../.." && pwd)
@@ -27,6 +29,14 @@ for t in "$src"/build/user/tests/vm/* "$here"/*.sh; do
 		[ $keep = 1 ] || continue
 	fi
 	tests+=("$t")
+done
+reps=${XSEG_REPEAT:-1}
+case "$reps" in
+'' | *[!0-9]* | 0) echo "run_vm.sh: XSEG_REPEAT='$reps' is not a positive number" >&2; exit 2 ;;
+esac
+once=("${tests[@]}")
+for ((i = 1; i < reps; i++)); do
+	tests+=("${once[@]}")
 done
 # the block device tests move real data through TCG: up to 15 minutes each
 export XSEG_TEST_TIMEOUT=${XSEG_TEST_TIMEOUT:-900}
