@@ -12,7 +12,8 @@
 # BINDIR holds xseg and xseg-memd of the variant, KODIR its segdev.ko, xseg.ko and
 # xsegbd.ko (a copy of an older build outside the repository, or "build" for this tree's
 # build/user/bin and build/kernel/$(uname -r)).  PEER ARGS are extra xseg-memd arguments,
-# comma-separated (--signal,futex); those of the form NAME=VALUE go to its environment.  Each round measures 4k randread at QD1 and QD32
+# comma-separated (--signal,futex); those of the form NAME=VALUE go to its environment
+# (RQ_AFFINITY=N also sets the device's queue/rq_affinity).  Each round measures 4k randread at QD1 and QD32
 # (fio, io_uring, direct) on every target; the summary prints each figure as the median over
 # the rounds and the ratios xsegbd/null_blk (QD32) and xsegbd/loop (QD1) round by round,
 # then their medians.  --profile NAME,... runs those variants once more after the rounds
@@ -158,6 +159,11 @@ variant_run() {
 		sleep 0.1
 	done
 	if dev=$("$bindir/xseg" map --segment abseg --port 24 --queues 2 --depth 64 vol); then
+		for w in "${envs[@]}"; do
+			case "$w" in
+			RQ_AFFINITY=*) echo "${w#*=}" > "/sys/block/${dev#/dev/}/queue/rq_affinity" ;;
+			esac
+		done
 		fio_run "$name" "$dev" "$prof"
 		"$bindir/xseg" unmap "$dev"
 	else
