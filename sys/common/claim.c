@@ -17,7 +17,10 @@ int xseg_entry_claim(struct xseg *xseg, u32 *state, u64 *owner, u32 st_free, u32
 	u64 own = xseg_load_relaxed(owner);
 
 	if (st == st_free) {
-		/* pairs with the store_release of FREE by whoever released the entry */
+		/*
+		 * pairs with the store_release of FREE in xseg_svc_release() and
+		 * xseg_idc_unregister_buffer()
+		 */
 		if (!xseg_cmpxchg(state, st_free, st_claiming))
 			return -EBUSY;
 		xseg_store_relaxed(owner, xseg->tag);
