@@ -69,22 +69,14 @@ int xseg_idc_buffer_free(struct xseg_idc *idc, struct xseg_idc_lbuf *lbuf)
 static int xseg_buf_claim(struct xseg *xseg, u32 i)
 {
 	struct xseg_buffer_entry *e = xseg_buf_at(xseg, i);
-	u32 state = xseg_load_relaxed(&e->state);
-	u64 owner = xseg_load_relaxed(&e->owner);
+	int ret;
 
-	if (state == XSEG_BUF_FREE) {
-		if (!xseg_cmpxchg(&e->state, XSEG_BUF_FREE, XSEG_BUF_CLAIMING))
-			return -EBUSY;
-		xseg_store_relaxed(&e->owner, xseg->tag);
-		return 0;
-	}
-	if (!owner || owner == xseg->tag || xseg_dom_peer_alive(owner))
-		return -EBUSY;
-	if (!xseg_cmpxchg(&e->owner, owner, xseg->tag))
-		return -EBUSY;
-	xseg_store_relaxed(&e->state, XSEG_BUF_CLAIMING);
+	ret = xseg_entry_claim(xseg, &e->state, &e->owner, XSEG_BUF_FREE, XSEG_BUF_CLAIMING, NULL);
+	if (ret < 0)
+		return ret;
 	/* the dead owner's references must fail from now on: gen even */
-	xseg_store_relaxed(&e->gen, (xseg_load_relaxed(&e->gen) | 1) + 1);
+	if (ret == XSEG_CLAIM_TAKEOVER)
+		xseg_store_relaxed(&e->gen, (xseg_load_relaxed(&e->gen) | 1) + 1);
 	return 0;
 }
 
@@ -159,7 +151,7 @@ int xseg_idc_unregister_buffer(struct xseg_idc_buffer *buf)
 	}
 	xseg_store_relaxed(&e->users, 0);
 	xseg_store_relaxed(&e->owner, 0);
-	/* pairs with the CAS of state in xseg_buf_claim() */
+	/* pairs with the CAS of state in xseg_entry_claim() */
 	xseg_store_release(&e->state, XSEG_BUF_FREE);
 	buf->idc = NULL;
 	return ret;

@@ -92,22 +92,15 @@ int xseg_idc_lookup(struct xseg *xseg, const char *name, __u32 *portp)
 static int xseg_svc_claim(struct xseg *xseg, u32 i)
 {
 	struct xseg_service_entry *e = xseg_svc_at(xseg, i);
-	u32 state = xseg_load_relaxed(&e->state);
-	u64 owner = xseg_load_relaxed(&e->owner);
+	u64 dead;
+	int ret;
 
-	if (state == XSEG_SVC_FREE) {
-		if (!xseg_cmpxchg(&e->state, XSEG_SVC_FREE, XSEG_SVC_CLAIMING))
-			return -EBUSY;
-		xseg_store_relaxed(&e->owner, xseg->tag);
-		return 0;
-	}
-	if (!owner || owner == xseg->tag || xseg_dom_peer_alive(owner))
-		return -EBUSY;
-	if (!xseg_cmpxchg(&e->owner, owner, xseg->tag))
-		return -EBUSY;
-	xseg_info("service entry %u: taken over from dead peer %llx", i,
-		  (unsigned long long)owner);
-	xseg_store_relaxed(&e->state, XSEG_SVC_CLAIMING);
+	ret = xseg_entry_claim(xseg, &e->state, &e->owner, XSEG_SVC_FREE, XSEG_SVC_CLAIMING, &dead);
+	if (ret < 0)
+		return ret;
+	if (ret == XSEG_CLAIM_TAKEOVER)
+		xseg_info("service entry %u: taken over from dead peer %llx", i,
+			  (unsigned long long)dead);
 	return 0;
 }
 
@@ -118,7 +111,7 @@ static void xseg_svc_release(struct xseg *xseg, u32 i)
 	xseg_store_relaxed(&e->state, XSEG_SVC_CLAIMING);
 	memset(e->name, 0, sizeof(e->name));
 	xseg_store_relaxed(&e->owner, 0);
-	/* pairs with the CAS of state in xseg_svc_claim() */
+	/* pairs with the CAS of state in xseg_entry_claim() */
 	xseg_store_release(&e->state, XSEG_SVC_FREE);
 }
 

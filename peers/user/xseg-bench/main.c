@@ -49,15 +49,16 @@
 #include <xseg/signal_user.h>
 #include <xseg/xseg.h>
 
+#include "../common/bench.h"
+
 #define CLIENT_PORT	0
 #define SERVER_PORT	1
 #define STOP_MARK	0x53544f50ULL	/* req->priv of the last request */
 #define BUSY_WORK_NS	1000		/* server work per request in the wake-count phase */
-#define MAX_RUNS	15
 
 static unsigned long iterations = 5000;
 static unsigned int runs = 3;
-static FILE *json;
+static struct bench_json json;
 static FILE *cdf;
 static bool last_run;		/* --cdf records this run */
 static bool two_cpus;
@@ -115,13 +116,6 @@ static void busy_work(__u32 ns)
 static long futex(__u32 *w, int op, __u32 val)
 {
 	return syscall(SYS_futex, w, op, val, NULL, NULL, 0);
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 /* Wake syscalls this process made so far (all user types). */
@@ -598,39 +592,6 @@ out_leave:
 	return ret;
 }
 
-/* ---- statistics over runs ---- */
-
-struct stat3 {
-	double v[MAX_RUNS];
-	unsigned int n;
-};
-
-static int cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double med(struct stat3 *s)
-{
-	qsort(s->v, s->n, sizeof(double), cmp_d);
-	return s->n ? s->v[s->n / 2] : 0;
-}
-
-static void emit(const char *cas, const char *metric, struct stat3 *s, const char *unit)
-{
-	static bool first = true;
-	double m = med(s);
-
-	if (!json)
-		return;
-	fprintf(json, "%s\n  {\"suite\":\"ipc\",\"case\":\"%s\",\"metric\":\"%s\",\"value\":%.4f,"
-		"\"unit\":\"%s\",\"runs\":%u,\"min\":%.4f,\"max\":%.4f}",
-		first ? "" : ",", cas, metric, m, unit, s->n, s->v[0], s->v[s->n - 1]);
-	first = false;
-}
-
 /* ---- the cases ---- */
 
 struct lat_case {
@@ -640,7 +601,7 @@ struct lat_case {
 	const char *type;
 	__u32 spin_ns;
 	unsigned long max_iter;	/* 0: --iterations; else at most this many */
-	struct stat3 p50, p99, ops;
+	struct bench_stat p50, p99, ops;
 };
 
 static struct lat_case lat_cases[] = {
@@ -665,7 +626,7 @@ struct tput_case {
 	const char *type;
 	__u32 spin_ns;
 	unsigned int qd;
-	struct stat3 ops, wakes;
+	struct bench_stat ops, wakes;
 };
 
 struct kcase {
@@ -674,7 +635,7 @@ struct kcase {
 	__u32 spin_ns;
 	__u32 dst;
 	unsigned int delay_us;	/* the kpeer sleeps this long before each reply */
-	struct stat3 p50, p99, ops, ksig;
+	struct bench_stat p50, p99, ops, ksig;
 };
 
 /*
@@ -726,10 +687,10 @@ static int run_kcase(struct kcase *k, __u64 *rtt)
 		sum += rtt[i];
 	/* ping-pong rate at depth 1, the kpeer's reply delay included */
 	k->ops.v[k->ops.n++] = 1e9 * iterations / (double)sum;
-	qsort(rtt, iterations, sizeof(*rtt), cmp_u64);
+	bench_sort_u64(rtt, iterations);
 	write_cdf(k->name, rtt, iterations);
-	k->p50.v[k->p50.n++] = rtt[iterations / 2];
-	k->p99.v[k->p99.n++] = rtt[iterations * 99 / 100];
+	k->p50.v[k->p50.n++] = bench_pct(rtt, iterations, 50);
+	k->p99.v[k->p99.n++] = bench_pct(rtt, iterations, 99);
 	k->ksig.v[k->ksig.n++] = ksig;
 	return 0;
 }
@@ -766,10 +727,10 @@ static int run_lat(struct lat_case *c, __u64 *rtt)
 		return ret;
 	for (i = 0; i < n; i++)
 		sum += rtt[i];
-	qsort(rtt, n, sizeof(*rtt), cmp_u64);
+	bench_sort_u64(rtt, n);
 	write_cdf(c->name, rtt, n);
-	c->p50.v[c->p50.n++] = rtt[n / 2];
-	c->p99.v[c->p99.n++] = rtt[n * 99 / 100];
+	c->p50.v[c->p50.n++] = bench_pct(rtt, n, 50);
+	c->p99.v[c->p99.n++] = bench_pct(rtt, n, 99);
 	c->ops.v[c->ops.n++] = 1e9 * n / (double)sum;
 	return 0;
 }
@@ -827,8 +788,7 @@ int main(int argc, char **argv)
 			runs = strtoul(optarg, NULL, 0);
 			break;
 		case 'j':
-			json = fopen(optarg, "w");
-			if (!json) {
+			if (bench_json_open(&json, optarg, "ipc")) {
 				perror(optarg);
 				return 1;
 			}
@@ -849,7 +809,7 @@ int main(int argc, char **argv)
 			return c == 'h' ? 0 : 2;
 		}
 	}
-	if (iterations < 100 || !runs || runs > MAX_RUNS) {
+	if (iterations < 100 || !runs || runs > BENCH_MAX_RUNS) {
 		print_usage(argv[0]);
 		return 2;
 	}
@@ -858,8 +818,6 @@ int main(int argc, char **argv)
 	rtt = calloc(iterations, sizeof(*rtt));
 	if (ctl == MAP_FAILED || !rtt)
 		return 1;
-	if (json)
-		fprintf(json, "[");
 	if (kernel && kernel_setup()) {
 		fprintf(stderr, "--kernel: cannot set up the kernel test peer (root, modules?)\n");
 		return 1;
@@ -908,21 +866,21 @@ int main(int argc, char **argv)
 	us = lat_find("unix-socket");
 	xf = lat_find("xseg-futex");
 	xn = lat_find("xseg-futex-nospin");
-	rf50 = med(&rf->p50);
-	us50 = med(&us->p50);
+	rf50 = bench_median(&rf->p50);
+	us50 = bench_median(&us->p50);
 	printf("# xseg-bench: %lu round trips x %u runs (median), %s\n", iterations, runs,
 	       two_cpus ? "client on CPU 0, server on CPU 1" : "one CPU");
 	printf("%-18s %10s %10s %12s %10s %10s\n", "case", "p50 ns", "p99 ns", "ops/s",
 	       "/raw-futex", "/unix-sock");
 	for (i = 0; i < N_LAT; i++) {
 		struct lat_case *l = &lat_cases[i];
-		double p50 = med(&l->p50);
+		double p50 = bench_median(&l->p50);
 
-		printf("%-18s %10.0f %10.0f %12.0f %10.2f %10.2f\n", l->name, p50, med(&l->p99),
-		       med(&l->ops), p50 / rf50, p50 / us50);
-		emit(l->name, "rtt_p50", &l->p50, "ns");
-		emit(l->name, "rtt_p99", &l->p99, "ns");
-		emit(l->name, "pingpong_ops", &l->ops, "ops/s");
+		printf("%-18s %10.0f %10.0f %12.0f %10.2f %10.2f\n", l->name, p50,
+		       bench_median(&l->p99), bench_median(&l->ops), p50 / rf50, p50 / us50);
+		bench_json_record(&json, l->name, "rtt_p50", &l->p50, "ns");
+		bench_json_record(&json, l->name, "rtt_p99", &l->p99, "ns");
+		bench_json_record(&json, l->name, "pingpong_ops", &l->ops, "ops/s");
 	}
 	printf("\n# streaming, server busy %u ns per request; wake syscalls of both sides\n",
 	       BUSY_WORK_NS);
@@ -931,12 +889,13 @@ int main(int argc, char **argv)
 		struct tput_case *t = &tput_cases[i];
 		char name[64], metric[32];
 
-		printf("%-18s %4u %12.0f %12.4f\n", t->name, t->qd, med(&t->ops), med(&t->wakes));
+		printf("%-18s %4u %12.0f %12.4f\n", t->name, t->qd, bench_median(&t->ops),
+		       bench_median(&t->wakes));
 		snprintf(name, sizeof(name), "%s", t->name);
 		snprintf(metric, sizeof(metric), "ops_qd%u", t->qd);
-		emit(name, metric, &t->ops, "ops/s");
+		bench_json_record(&json, name, metric, &t->ops, "ops/s");
 		snprintf(metric, sizeof(metric), "wakes_per_req_qd%u", t->qd);
-		emit(name, metric, &t->wakes, "syscalls/request");
+		bench_json_record(&json, name, metric, &t->wakes, "syscalls/request");
 	}
 	if (kernel) {
 		printf("\n# with a kernel side (xseg_kpeer), QD 1; %s\n",
@@ -947,24 +906,23 @@ int main(int argc, char **argv)
 		       KCASE_DELAY_US);
 		for (i = 0; i < N_KERNEL; i++) {
 			struct kcase *k = &kcases[i];
-			double p50 = med(&k->p50);
+			double p50 = bench_median(&k->p50);
 
 			printf("%-26s %10.0f %10.0f %9.3f %12.2f %10.2f\n", k->name, p50,
-			       med(&k->p99), med(&k->ksig), p50 / med(&xf->p50), p50 / rf50);
-			emit(k->name, "rtt_p50", &k->p50, "ns");
-			emit(k->name, "rtt_p99", &k->p99, "ns");
-			emit(k->name, "pingpong_ops", &k->ops, "ops/s");
-			emit(k->name, "kernel_signals_per_req", &k->ksig, "signals/request");
+			       bench_median(&k->p99), bench_median(&k->ksig),
+			       p50 / bench_median(&xf->p50), p50 / rf50);
+			bench_json_record(&json, k->name, "rtt_p50", &k->p50, "ns");
+			bench_json_record(&json, k->name, "rtt_p99", &k->p99, "ns");
+			bench_json_record(&json, k->name, "pingpong_ops", &k->ops, "ops/s");
+			bench_json_record(&json, k->name, "kernel_signals_per_req", &k->ksig,
+					  "signals/request");
 		}
 	}
 	printf("\n# targets: xseg-futex/raw-futex %.2f (<= 1.3; without spinning %.2f), "
 	       "xseg-futex/unix-socket %.2f (<= 0.5), wakes/req at QD64 busy %.4f (< 0.05)\n",
-	       med(&xf->p50) / rf50, med(&xn->p50) / rf50, med(&xf->p50) / us50,
-	       med(&tput_cases[2].wakes));
-	if (json) {
-		fprintf(json, "\n]\n");
-		fclose(json);
-	}
+	       bench_median(&xf->p50) / rf50, bench_median(&xn->p50) / rf50,
+	       bench_median(&xf->p50) / us50, bench_median(&tput_cases[2].wakes));
+	bench_json_close(&json, true);
 	if (cdf)
 		fclose(cdf);
 	free(rtt);

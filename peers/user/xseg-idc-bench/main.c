@@ -32,15 +32,16 @@
 #include <xseg/idc.h>
 #include <xseg/signal_user.h>
 
+#include "../common/bench.h"
+
 #define ITEM_SIZE	64
 #define INFLIGHT	XSEG_IDC_DEF_QUOTA
-#define MAX_RUNS	15
 #define CASE_TIMEOUT_S	120
 
 static unsigned long iterations = 20000;
 static unsigned int runs = 3;
 static const char *sigtype = XSEG_SIGNAL_FUTEX;
-static FILE *json;
+static struct bench_json json;
 
 struct shared {
 	int stop;
@@ -66,20 +67,6 @@ static void pin(int cpu)
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	sched_setaffinity(0, sizeof(set), &set);
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 /* ---- the echo service (child process) ---- */
@@ -212,34 +199,15 @@ static __u64 run_case(struct xseg_idc *idc, struct xseg_endpoint *ep, bool txn,
 	return failed ? 0 : now_ns() - start;
 }
 
-struct stat3 {
-	double v[MAX_RUNS];
-	unsigned int n;
-};
-
-static double med(struct stat3 *s)
+static void emit(const char *cas, const char *metric, struct bench_stat *s, const char *unit)
 {
-	qsort(s->v, s->n, sizeof(s->v[0]), cmp_d);
-	return s->v[s->n / 2];
-}
-
-static void emit(const char *cas, const char *metric, struct stat3 *s, const char *unit)
-{
-	static bool first = true;
-	double m = med(s);
-
-	printf("  %-12s %-14s %12.2f %s\n", cas, metric, m, unit);
-	if (!json)
-		return;
-	fprintf(json, "%s\n  {\"suite\":\"idc\",\"case\":\"%s\",\"metric\":\"%s\",\"value\":%.4f,"
-		"\"unit\":\"%s\",\"runs\":%u,\"min\":%.4f,\"max\":%.4f}",
-		first ? "[" : ",", cas, metric, m, unit, s->n, s->v[0], s->v[s->n - 1]);
-	first = false;
+	printf("  %-12s %-14s %12.2f %s\n", cas, metric, bench_median(s), unit);
+	bench_json_record(&json, cas, metric, s, unit);
 }
 
 static int client(void *mem, __u64 size)
 {
-	struct stat3 msgs = {}, txns = {}, p50 = {}, p99 = {};
+	struct bench_stat msgs = {}, txns = {}, p50 = {}, p99 = {};
 	struct xseg_endpoint ep;
 	struct xseg_idc idc;
 	struct xseg *x;
@@ -278,9 +246,9 @@ static int client(void *mem, __u64 size)
 		record = false;
 		if (!ns || !nrtt)
 			return 1;
-		qsort(rtt, nrtt, sizeof(*rtt), cmp_u64);
-		p50.v[p50.n++] = rtt[nrtt / 2] / 1000.0;
-		p99.v[p99.n++] = rtt[nrtt * 99 / 100] / 1000.0;
+		bench_sort_u64(rtt, nrtt);
+		p50.v[p50.n++] = bench_pct(rtt, nrtt, 50) / 1000.0;
+		p99.v[p99.n++] = bench_pct(rtt, nrtt, 99) / 1000.0;
 	}
 	printf("endpoint API, %s signal, %lu items of %d bytes per run, %u runs (median):\n",
 	       sigtype, iterations, ITEM_SIZE, runs);
@@ -288,8 +256,6 @@ static int client(void *mem, __u64 size)
 	emit("txn-stream", "txns-per-s", &txns, "1/s");
 	emit("txn-rtt", "p50", &p50, "us");
 	emit("txn-rtt", "p99", &p99, "us");
-	if (json)
-		fprintf(json, "\n]\n");
 	xseg_endpoint_destroy(&ep, 1000000);
 	xseg_idc_fini(&idc);
 	xseg_leave(x);
@@ -331,8 +297,7 @@ int main(int argc, char **argv)
 			sigtype = optarg;
 			break;
 		case 'j':
-			json = fopen(optarg, "w");
-			if (!json) {
+			if (bench_json_open(&json, optarg, "idc")) {
 				perror(optarg);
 				return 1;
 			}
@@ -349,7 +314,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!iterations || !runs || runs > MAX_RUNS) {
+	if (!iterations || !runs || runs > BENCH_MAX_RUNS) {
 		print_usage(stderr);
 		return 2;
 	}
@@ -374,8 +339,7 @@ int main(int argc, char **argv)
 	ret = client(mem, size);
 	__atomic_store_n(&sh->stop, 1, __ATOMIC_RELEASE);
 	waitpid(pid, &st, 0);
-	if (json)
-		fclose(json);
+	bench_json_close(&json, !ret);
 	if (ret || !WIFEXITED(st) || WEXITSTATUS(st)) {
 		fprintf(stderr, "xseg-idc-bench: failed\n");
 		return 1;

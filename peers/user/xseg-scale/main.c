@@ -39,7 +39,8 @@
 #include <xseg/signal_user.h>
 #include <xseg/xseg.h>
 
-#define MAX_RUNS	15
+#include "../common/bench.h"
+
 #define MAX_PROCS	64	/* client + server processes of one run */
 #define RUN_TIMEOUT_S	120	/* a run that takes longer has hung */
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -49,7 +50,7 @@ static unsigned long nreq = 200000;
 static unsigned long long max_segment = 4ULL << 30;
 static const char *sigtype = XSEG_SIGNAL_FUTEX;
 static bool quick;
-static FILE *json;
+static struct bench_json json;
 
 /* Shared by the processes of one run (MAP_SHARED | MAP_ANONYMOUS). */
 struct ctl {
@@ -83,42 +84,11 @@ static __u64 now_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-static int cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-struct stat3 {
-	double v[MAX_RUNS];
-	unsigned int n;
-};
-
-static double med(struct stat3 *s)
-{
-	qsort(s->v, s->n, sizeof(double), cmp_d);
-	return s->n ? s->v[s->n / 2] : 0;
-}
-
-static void emit(const char *cas, const char *metric, struct stat3 *s, const char *unit)
-{
-	static bool first = true;
-	double m = med(s);
-
-	if (!json)
-		return;
-	fprintf(json, "%s\n  {\"suite\":\"scale\",\"case\":\"%s\",\"metric\":\"%s\",\"value\":%.4f,"
-		"\"unit\":\"%s\",\"runs\":%u,\"min\":%.4f,\"max\":%.4f}",
-		first ? "" : ",", cas, metric, m, unit, s->n, s->v[0], s->v[s->n - 1]);
-	first = false;
-}
-
 static void emit1(const char *cas, const char *metric, double v, const char *unit)
 {
-	struct stat3 s = { { v }, 1 };
+	struct bench_stat s = { { v }, 1 };
 
-	emit(cas, metric, &s, unit);
+	bench_json_record(&json, cas, metric, &s, unit);
 }
 
 /* ---- the peers ---- */
@@ -450,7 +420,7 @@ static int axis_ports(void)
 	for (i = 0; i < ARRAY_SIZE(pts); i++) {
 		struct job j = { .pairs = 1, .ports = pts[i], .window = pts[i] > 64 ? pts[i] : 64,
 				 .n = nreq };
-		struct stat3 s = { .n = 0 };
+		struct bench_stat s = { .n = 0 };
 		char cas[32];
 		double v;
 
@@ -462,8 +432,9 @@ static int axis_ports(void)
 			s.v[s.n++] = v;
 		}
 		snprintf(cas, sizeof(cas), "ports-%u", pts[i]);
-		emit(cas, "ops-per-s", &s, "ops/s");
-		printf("%8u %12.0f %10.2f\n", pts[i], med(&s), rel(1 / med(&s), &first));
+		bench_json_record(&json, cas, "ops-per-s", &s, "ops/s");
+		printf("%8u %12.0f %10.2f\n", pts[i], bench_median(&s),
+		       rel(1 / bench_median(&s), &first));
 	}
 	return 0;
 }
@@ -479,7 +450,7 @@ static int axis_peers(void)
 	printf("%8s %12s %10s\n", "pairs", "ops/s", "cost/req");
 	for (i = 0; i < ARRAY_SIZE(pts); i++) {
 		struct job j = { .pairs = pts[i], .ports = 1, .window = 8, .n = nreq / pts[i] };
-		struct stat3 s = { .n = 0 };
+		struct bench_stat s = { .n = 0 };
 		char cas[32];
 		double v;
 
@@ -491,8 +462,9 @@ static int axis_peers(void)
 			s.v[s.n++] = v;
 		}
 		snprintf(cas, sizeof(cas), "peers-%u", pts[i]);
-		emit(cas, "ops-per-s", &s, "ops/s");
-		printf("%8u %12.0f %10.2f\n", pts[i], med(&s), rel(1 / med(&s), &first));
+		bench_json_record(&json, cas, "ops-per-s", &s, "ops/s");
+		printf("%8u %12.0f %10.2f\n", pts[i], bench_median(&s),
+		       rel(1 / bench_median(&s), &first));
 	}
 	return 0;
 }
@@ -512,7 +484,7 @@ static int axis_size(void)
 		unsigned long n = (quick ? 1ULL << 30 : 4ULL << 30) / sizes[i];
 		struct job j = { .pairs = 1, .ports = 1, .window = 8,
 				 .n = n > nreq ? nreq : n < 1000 ? 1000 : n, .datalen = sizes[i] };
-		struct stat3 s = { .n = 0 }, bw = { .n = 0 };
+		struct bench_stat s = { .n = 0 }, bw = { .n = 0 };
 		char cas[32];
 		double v;
 
@@ -523,10 +495,10 @@ static int axis_size(void)
 			bw.v[bw.n++] = v * sizes[i] / (1 << 20);
 		}
 		snprintf(cas, sizeof(cas), "size-%llu", (unsigned long long)sizes[i]);
-		emit(cas, "ops-per-s", &s, "ops/s");
-		emit(cas, "mib-per-s", &bw, "MiB/s");
-		printf("%8llu %12.0f %10.1f %10.2f\n", (unsigned long long)sizes[i], med(&s),
-		       med(&bw), rel(1 / med(&bw), &first));
+		bench_json_record(&json, cas, "ops-per-s", &s, "ops/s");
+		bench_json_record(&json, cas, "mib-per-s", &bw, "MiB/s");
+		printf("%8llu %12.0f %10.1f %10.2f\n", (unsigned long long)sizes[i],
+		       bench_median(&s), bench_median(&bw), rel(1 / bench_median(&bw), &first));
 	}
 	return 0;
 }
@@ -542,7 +514,7 @@ static int axis_segment(void)
 	for (size = 64ULL << 20; size <= max_segment; size *= quick ? 16 : 4) {
 		struct job j = { .pairs = 1, .ports = 1, .window = 8, .n = nreq / 4,
 				 .datalen = 4096 };
-		struct stat3 s = { .n = 0 }, c = { .n = 0 }, jn = { .n = 0 };
+		struct bench_stat s = { .n = 0 }, c = { .n = 0 }, jn = { .n = 0 };
 		char cas[32];
 		double v, cm, jm;
 
@@ -554,11 +526,11 @@ static int axis_segment(void)
 			jn.v[jn.n++] = jm;
 		}
 		snprintf(cas, sizeof(cas), "segment-%llum", size >> 20);
-		emit(cas, "ops-per-s", &s, "ops/s");
-		emit(cas, "create-ms", &c, "ms");
-		emit(cas, "join-ms", &jn, "ms");
-		printf("%10llu %10.2f %10.2f %12.0f %10.2f\n", size >> 20, med(&c), med(&jn),
-		       med(&s), rel(1 / med(&s), &first));
+		bench_json_record(&json, cas, "ops-per-s", &s, "ops/s");
+		bench_json_record(&json, cas, "create-ms", &c, "ms");
+		bench_json_record(&json, cas, "join-ms", &jn, "ms");
+		printf("%10llu %10.2f %10.2f %12.0f %10.2f\n", size >> 20, bench_median(&c),
+		       bench_median(&jn), bench_median(&s), rel(1 / bench_median(&s), &first));
 	}
 	return 0;
 }
@@ -670,8 +642,7 @@ int main(int argc, char **argv)
 			sigtype = optarg;
 			break;
 		case 'j':
-			json = fopen(optarg, "w");
-			if (!json) {
+			if (bench_json_open(&json, optarg, "scale")) {
 				perror(optarg);
 				return 1;
 			}
@@ -687,15 +658,13 @@ int main(int argc, char **argv)
 		if (!n_set)
 			nreq = 50000;
 	}
-	if (!runs || runs > MAX_RUNS || nreq < 100 || max_segment < (64ULL << 20)) {
+	if (!runs || runs > BENCH_MAX_RUNS || nreq < 100 || max_segment < (64ULL << 20)) {
 		print_usage(argv[0]);
 		return 2;
 	}
 	ctl = mmap(NULL, sizeof(*ctl), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (ctl == MAP_FAILED)
 		return 1;
-	if (json)
-		fprintf(json, "[");
 	printf("# xseg-scale: signal type %s, %lu requests per point, ", sigtype, nreq);
 	printf("median of %u runs, %ld CPUs\n", runs, sysconf(_SC_NPROCESSORS_ONLN));
 	ret = axis_memory();
@@ -707,10 +676,7 @@ int main(int argc, char **argv)
 		ret = axis_size();
 	if (!ret)
 		ret = axis_segment();
-	if (json) {
-		fprintf(json, "\n]\n");
-		fclose(json);
-	}
+	bench_json_close(&json, true);
 	if (ret)
 		fprintf(stderr, "xseg-scale: a run failed\n");
 	return ret ? 1 : 0;

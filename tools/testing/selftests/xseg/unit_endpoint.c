@@ -788,6 +788,111 @@ TEST_F(ep, buffer_misuse)
 	EXPECT_EQ(-EFAULT, xseg_idc_buffer_free(&self->s, &l));
 }
 
+/* ---- entries that dead peers left in the registry and the buffer table ---- */
+
+/* The tag a peer that has died had: a child that exits at once, reaped. */
+static __u64 dead_tag(void)
+{
+	pid_t pid = fork();
+
+	if (!pid)
+		_exit(0);
+	waitpid(pid, NULL, 0);
+	return (0x5eadULL << 32) | (__u32)pid;
+}
+
+static int buf_claim(struct xseg *x, struct xseg_buffer_entry *e, __u64 *deadp)
+{
+	return xseg_entry_claim(x, &e->state, &e->owner, XSEG_BUF_FREE, XSEG_BUF_CLAIMING, deadp);
+}
+
+/* The claim step shared by both tables: a free entry, a live owner's, a dead owner's. */
+TEST_F(ep, entry_claim)
+{
+	struct xseg_buffer_entry *e = xseg_buf_at(self->sx, XSEG_IDC_BUFFERS - 1);
+	__u64 dead = dead_tag(), got = 0;
+
+	ASSERT_EQ(XSEG_BUF_FREE, e->state);
+	EXPECT_EQ(XSEG_CLAIM_FRESH, buf_claim(self->sx, e, &got));
+	EXPECT_EQ(XSEG_BUF_CLAIMING, e->state);
+	EXPECT_EQ(self->sx->tag, e->owner);
+	EXPECT_EQ(0, got);
+	/* a live owner keeps it: this peer, another one, a claimer yet to write its tag */
+	EXPECT_EQ(-EBUSY, buf_claim(self->sx, e, &got));
+	EXPECT_EQ(-EBUSY, buf_claim(self->cx, e, &got));
+	e->owner = 0;
+	EXPECT_EQ(-EBUSY, buf_claim(self->cx, e, &got));
+	EXPECT_EQ(0, got);
+	/* a dead owner loses it, whatever the state */
+	e->owner = dead;
+	e->state = XSEG_BUF_ACTIVE;
+	EXPECT_EQ(XSEG_CLAIM_TAKEOVER, buf_claim(self->cx, e, &got));
+	EXPECT_EQ(dead, got);
+	EXPECT_EQ(XSEG_BUF_CLAIMING, e->state);
+	EXPECT_EQ(self->cx->tag, e->owner);
+	e->owner = 0;
+	e->state = XSEG_BUF_FREE;
+}
+
+/* A dead peer's buffer entry is taken over, and the references to it stay dead. */
+TEST_F(ep, buffer_of_dead_peer_taken_over)
+{
+	struct xseg_buffer_entry *e = xseg_buf_at(self->sx, 0);
+	struct xseg_idc_rbuf old = { .index = 0, .gen = 5, .len = 16, .rights = XSEG_BUF_READ };
+	struct xseg_idc_lbuf mem, dst;
+	struct xseg_idc_buffer buf;
+	char out[16];
+
+	ASSERT_EQ(0, xseg_idc_buffer_alloc(&self->s, 100, &mem));
+	/* entry 0 as a dead peer left it: active, gen 5, over the same memory */
+	ASSERT_EQ(XSEG_BUF_FREE, e->state);
+	e->owner = dead_tag();
+	e->off = (__u8 *)mem.addr - self->sx->base;
+	e->len = mem.len;
+	e->rights = XSEG_BUF_RIGHTS;
+	e->gen = 5;
+	e->state = XSEG_BUF_ACTIVE;
+	dst.addr = out;
+	dst.len = sizeof(out);
+	ASSERT_EQ(0, xfer(&self->c, false, &old, 0, &dst));
+
+	ASSERT_EQ(0, xseg_idc_register_buffer(&self->s, &mem, XSEG_BUF_READ, &buf));
+	EXPECT_EQ(0, buf.ref.index);
+	EXPECT_EQ(self->sx->tag, e->owner);
+	/* the takeover made gen even (6), registering odd again (9; 7 without the takeover) */
+	EXPECT_EQ(9, buf.ref.gen);
+	EXPECT_EQ(-ESTALE, xfer(&self->c, false, &old, 0, &dst));
+	EXPECT_EQ(0, xfer(&self->c, false, &buf.ref, 0, &dst));
+	EXPECT_EQ(0, xseg_idc_unregister_buffer(&buf));
+	EXPECT_EQ(0, xseg_idc_buffer_free(&self->s, &mem));
+}
+
+/* A dead peer's registry entry goes to the next registration. */
+TEST_F(ep, service_of_dead_peer_taken_over)
+{
+	struct xseg_service_entry *e;
+	__u32 echo, ghost, idx, port;
+
+	ASSERT_EQ(0, xseg_idc_registry_find(self->sx, SVC, &echo, &port, NULL, NULL));
+	ghost = echo ? 0 : 1;		/* below every free entry */
+	e = xseg_svc_at(self->sx, ghost);
+	ASSERT_EQ(XSEG_SVC_FREE, e->state);
+	memcpy(e->name, "ghost", sizeof("ghost"));
+	e->port = 1;
+	e->owner = dead_tag();
+	e->state = XSEG_SVC_READY;
+	EXPECT_EQ(-ENOENT, xseg_idc_lookup(self->cx, "ghost", &port));
+
+	ASSERT_EQ(0, xseg_idc_registry_add(self->sx, "heir", 2, &idx));
+	EXPECT_EQ(ghost, idx);
+	EXPECT_EQ(self->sx->tag, e->owner);
+	EXPECT_EQ(0, strcmp(e->name, "heir"));
+	ASSERT_EQ(0, xseg_idc_lookup(self->cx, "heir", &port));
+	EXPECT_EQ(2, port);
+	EXPECT_EQ(0, xseg_idc_registry_del(self->sx, idx));
+	EXPECT_EQ(-ENOENT, xseg_idc_lookup(self->cx, "heir", &port));
+}
+
 /* ---- peers in child processes, killed with SIGKILL ---- */
 
 /* Shared with the children (MAP_SHARED): orders and what they saw. */
