@@ -68,6 +68,20 @@ three_at_once() {
 ksft_test "fio on three devices at once" three_at_once
 ksft_test "devices are independent (vol1 != vol2 data)" sh -c "! cmp -s -n 2097152 $XSEGBD_STORE/vol1 $XSEGBD_STORE/vol2"
 
+# xfs (mkfs.xfs wants 300 MiB at least): a 320 MiB target from a server on port 3
+xfs_size=$((320 << 20))
+ksft_test "server on port 3 (320 MiB targets) starts" xsegbd_server_start 3 --size "$xfs_size"
+nx=$(xsegbd_add "segment=$XSEGBD_SEG port=3 target=xfsvol queues=2")
+ksft_test "add a 320 MiB device" test -n "$nx" -a "$(xsegbd_attr "$nx" size)" = "$xfs_size"
+devx=/dev/xsegbd$nx
+ksft_test "mkfs.xfs" mkfs.xfs -q -f "$devx"
+ksft_test "mount xfs" mount -t xfs "$devx" "$mnt"
+ksft_test "write files on xfs" sh -c "for i in \$(seq 20); do head -c 300000 /dev/urandom > $mnt/x\$i; done; sha256sum $mnt/x* > $XSEGBD_STORE/sums-xfs; sync"
+ksft_test "umount xfs" umount "$mnt"
+ksft_test "remount xfs and checksums" sh -c "mount -t xfs $devx $mnt && sha256sum -c --quiet $XSEGBD_STORE/sums-xfs && umount $mnt"
+ksft_test "xfs_repair -n" xfs_repair -n "$devx"
+ksft_test "remove the xfs device" xsegbd_remove "$nx"
+
 XSEGBD_SEGMENT=$XSEGBD_SEG XSEGBD_PORT=1 ksft_test "add interface errors (xsegbd_test)" \
 	"$XSEG_TESTS/vm/xsegbd_test"
 
