@@ -13,7 +13,8 @@
 # xsegbd.ko (a copy of an older build outside the repository, or "build" for this tree's
 # build/user/bin and build/kernel/$(uname -r)).  PEER ARGS are extra xseg-memd arguments,
 # comma-separated (--signal,futex); those of the form NAME=VALUE go to its environment
-# (RQ_AFFINITY=N also sets the device's queue/rq_affinity).  Each round measures 4k randread at QD1 and QD32
+# (RQ_AFFINITY=N also sets the device's queue/rq_affinity; PEER_CPUS=LIST runs the peer
+# under taskset -c LIST).  Each round measures 4k randread at QD1 and QD32
 # (fio, io_uring, direct) on every target; the summary prints each figure as the median over
 # the rounds and the ratios xsegbd/null_blk (QD32) and xsegbd/loop (QD1) round by round,
 # then their medians.  --profile NAME,... runs those variants once more after the rounds
@@ -150,7 +151,13 @@ variant_run() {
 		variant_cleanup "$bindir" ""
 		return 1
 	fi
-	env "${envs[@]}" "$bindir/xseg-memd" --segment abseg --port 24 --size "${vol_mb}M" --null -v \
+	local -a wrap=()
+	for w in "${envs[@]}"; do
+		case "$w" in
+		PEER_CPUS=*) wrap=(taskset -c "${w#*=}") ;;
+		esac
+	done
+	env "${envs[@]}" "${wrap[@]}" "$bindir/xseg-memd" --segment abseg --port 24 --size "${vol_mb}M" --null -v \
 		"${extra[@]}" > "$work/peer.log" 2>&1 &
 	pid=$!
 	for _ in $(seq 100); do
