@@ -547,6 +547,29 @@ static int xseg_req_requeue(struct xseg *xseg, u32 idx, u32 state, u64 *heldp)
 	return 0;
 }
 
+/*
+ * A reply whose receiver was killed after its claim (it had cleared the route flag, so it was
+ * not the responder): at the originator, which is dead, it goes back to the free stack; at a
+ * forwarder, it goes on along the path answered -EPIPE.
+ */
+static int xseg_req_reclaim_reply(struct xseg *xseg, struct xseg_request *req, u32 idx)
+{
+	int to;
+
+	if (!XSEG_ROUTE_LEN(xseg_load_relaxed(&req->route)))
+		return xseg_do_put(xseg, req, idx, XSEG_RS_RESPONDED);
+	if (!xseg_cmpxchg(&req->state, XSEG_RS_RESPONDED, XSEG_RS_SERVING))
+		return -EIO;
+	req->result = -EPIPE;
+	to = xseg_do_respond(xseg, req, idx);
+	if (to < 0) {
+		xseg_cmpxchg(&req->state, XSEG_RS_SERVING, XSEG_RS_RESPONDED);
+		return to;
+	}
+	xseg_signal(xseg, to);
+	return 0;
+}
+
 /* Acts for the dead holder of a request we took over: 0 when done, else -errno. */
 static int xseg_req_reclaim_one(struct xseg *xseg, struct xseg_request *req, u32 idx,
 				u64 *heldp)
@@ -584,6 +607,9 @@ static int xseg_req_reclaim_one(struct xseg *xseg, struct xseg_request *req, u32
 		return 0;
 	case XSEG_RS_SUBMITTED:
 	case XSEG_RS_RESPONDED:
+		/* a receiver clears the RESPONDING flag right after its claim */
+		if (state == XSEG_RS_RESPONDED && !(flags & XSEG_ROUTE_RESPONDING))
+			return xseg_req_reclaim_reply(xseg, req, idx);
 		/*
 		 * Claimed by a consumer killed before it changed the state (nobody served or
 		 * received it yet), or handed over by a producer killed before it published:
@@ -599,12 +625,13 @@ static int xseg_req_reclaim_one(struct xseg *xseg, struct xseg_request *req, u32
 /*
  * Requests held by dead peers: those being prepared or already concluded go back to the
  * free stack; those a dead server was serving are answered with -EPIPE so that their
- * originator gets them back; those a dead peer had claimed off a ring but not yet served or
- * received, or was handing over, are queued again.  So are those whose ticket names a slot
- * that does not hold them: their producer (dead, or alive and then told so by its failing
- * holder CAS) had not published them.  The holder CAS makes concurrent reclaimers, and a
- * producer still alive, agree on one; a failed action gives the request back to its dead
- * holder, for the next reclaim to retry.
+ * originator gets them back; those a dead peer had claimed off a ring but not yet served, or
+ * was handing over, are queued again; replies a dead receiver had claimed are put back (it
+ * was their originator) or passed on with -EPIPE (it was a forwarder).  Requests whose
+ * ticket names a slot that does not hold them are queued again too: their producer (dead, or
+ * alive and then told so by its failing holder CAS) had not published them.  The holder CAS
+ * makes concurrent reclaimers, and a producer still alive, agree on one; a failed action
+ * gives the request back to its dead holder, for the next reclaim to retry.
  */
 int xseg_reclaim_requests(struct xseg *xseg)
 {
