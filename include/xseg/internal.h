@@ -121,11 +121,23 @@ static inline struct xseg_type_entry *xseg_type_at(struct xseg *xseg, u32 idx)
 	return (struct xseg_type_entry *)(xseg->base + xseg->g.types_off) + idx;
 }
 
+/* Ring number rn: portno * 2 + which (the number in a queue ticket); rn < 2 * nr_ports. */
+static inline struct xseg_ring *xseg_ring_nr(struct xseg *xseg, u32 rn)
+{
+	return (struct xseg_ring *)(xseg->base + xseg->g.rings_off +
+				    (u64)rn * xseg->g.ring_bytes);
+}
+
 /* which: 0 = request ring, 1 = reply ring */
 static inline struct xseg_ring *xseg_ring_at(struct xseg *xseg, u32 portno, u32 which)
 {
-	return (struct xseg_ring *)(xseg->base + xseg->g.rings_off +
-				    ((u64)portno * 2 + which) * xseg->g.ring_bytes);
+	return xseg_ring_nr(xseg, portno * 2 + which);
+}
+
+/* A holder word is a queue ticket (XSEG_TICKET()), not a peer tag and not 0. */
+static inline bool xseg_holder_is_ticket(u64 holder)
+{
+	return holder && !(holder & XSEG_TAG_ONE);
 }
 
 static inline bool xseg_port_is_mine(struct xseg *xseg, u32 portno)
@@ -141,8 +153,9 @@ void xseg_heap_init(struct xseg *xseg);
 
 /* ring.c */
 void xseg_ring_init(struct xseg_ring *ring, u32 size);
-int xseg_ring_push(struct xseg *xseg, struct xseg_ring *ring, u32 idx);
-int xseg_ring_pop(struct xseg *xseg, struct xseg_ring *ring, u32 *idxp);
+int xseg_ring_push(struct xseg *xseg, u32 rn, u32 idx, u64 *heldp);
+int xseg_ring_take(struct xseg *xseg, u32 rn, u32 *idxp);
+bool xseg_ring_holds(struct xseg *xseg, u64 ticket, u32 idx);
 u32 xseg_ring_count(struct xseg *xseg, struct xseg_ring *ring);
 
 /* request.c */

@@ -48,6 +48,11 @@ XSEG_ASSERT_OFF(xseg_request, op, 16);
 XSEG_ASSERT_OFF(xseg_request, offset, 24);
 XSEG_ASSERT_OFF(xseg_request, result, 48);
 XSEG_ASSERT_OFF(xseg_request, src, 56);
+/* the route (src, dst, path_len, route_flags): one aligned 64-bit word */
+XSEG_ASSERT_OFF(xseg_request, dst, 58);
+XSEG_ASSERT_OFF(xseg_request, path_len, 60);
+XSEG_ASSERT_OFF(xseg_request, route_flags, 62);
+XSEG_ASSERT_OFF(xseg_request, route, 56);
 XSEG_ASSERT_OFF(xseg_request, path, 64);
 XSEG_ASSERT_OFF(xseg_request, buf_off, 80);
 XSEG_ASSERT_OFF(xseg_request, target_len, 120);

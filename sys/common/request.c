@@ -13,6 +13,12 @@
  * processed by two peers.  Fields are written by the single holder before the transition
  * that hands the request over; the ring CAS (fully ordered) publishes them and the consumer's
  * load_acquire of the slot makes them visible.
+ *
+ * Who holds a request is always written in it, so that a peer killed at any instruction
+ * strands nothing (XSEG_FEAT_TICKETS, see struct xseg_ring): holder is the holder's tag from
+ * get to the publishing of a hand-over, the ticket of the ring slot while queued, the
+ * consumer's tag from its claim on.  xseg_reclaim_requests() acts on the requests whose
+ * holder is dead, or whose ticket names a slot that does not hold them.
  */
 #include <xseg/internal.h>
 
@@ -20,15 +26,9 @@
 #define XSEG_FREE_TAG(h)	((u32)((h) >> 32))
 #define XSEG_FREE_HEAD(tag, top)	(((u64)(tag) << 32) | (top))
 
-static struct xseg_ring *xseg_rq(struct xseg *xseg, u32 portno)
-{
-	return xseg_ring_at(xseg, portno, 0);
-}
-
-static struct xseg_ring *xseg_rp(struct xseg *xseg, u32 portno)
-{
-	return xseg_ring_at(xseg, portno, 1);
-}
+/* ring numbers (queue tickets) of a port's request and reply rings */
+#define XSEG_RQ(portno)		((portno) * 2)
+#define XSEG_RP(portno)		((portno) * 2 + 1)
 
 /* Converts a caller's request pointer to its index; -EINVAL if it is not one of ours. */
 static int xseg_req_idx(struct xseg *xseg, struct xseg_request *req, u32 *idxp)
@@ -222,16 +222,37 @@ int xseg_prep_request(struct xseg *xseg, struct xseg_request *req, __u32 targetl
 	return 0;
 }
 
-/* Queues the request to port to (request or reply ring) after the state change from -> to. */
-static int xseg_req_hand_over(struct xseg *xseg, struct xseg_request *req, u32 idx,
-			      struct xseg_ring *ring, u32 from, u32 to)
+/*
+ * Only the holder of a request hands it on or writes its fields; checked before the first
+ * write.  A live holder's word changes only by that holder, so the check stays true.
+ */
+static bool xseg_req_held(struct xseg *xseg, struct xseg_request *req)
 {
+	return xseg_load_relaxed(&req->holder) == xseg->tag;
+}
+
+/*
+ * Queues the request on ring rn after the state change from -> to.  The request stays held
+ * by our tag until xseg_ring_push() swaps it for the slot's ticket just before publishing, so
+ * a peer killed in here leaves it held by its tag (reclaim queues it again) or queued.
+ * Returns 0 when queued, by us or by a reclaimer that took the push over; else -errno with
+ * the request back in state from and held by us.
+ */
+static int xseg_req_hand_over(struct xseg *xseg, struct xseg_request *req, u32 idx, u32 rn,
+			      u32 from, u32 to)
+{
+	u64 held = xseg->tag;
 	int ret;
 
-	/* fully ordered: the state is visible before the ring slot that hands req over */
+	/* fully ordered: the fields written before are visible with the state */
 	if (!xseg_cmpxchg(&req->state, from, to))
 		return -EINVAL;
-	ret = xseg_ring_push(xseg, ring, idx);
+	ret = xseg_ring_push(xseg, rn, idx, &held);
+	if (ret == -EALREADY)
+		return 0;
+	/* not queued: take the ticket back, unless a reclaimer took the push over */
+	if (ret && held != xseg->tag && !xseg_cmpxchg(&req->holder, held, xseg->tag))
+		return 0;
 	if (ret)
 		xseg_cmpxchg(&req->state, to, from);
 	return ret;
@@ -253,59 +274,71 @@ int xseg_submit(struct xseg *xseg, struct xseg_request *req)
 		return -EPERM;
 	if (xseg_load_relaxed(&req->state) != XSEG_RS_GOT)
 		return -EINVAL;
+	if (!xseg_req_held(xseg, req))
+		return -EPERM;
 	req->path[0] = src;
-	req->path_len = 1;
-	req->holder = 0;
-	ret = xseg_req_hand_over(xseg, req, idx, xseg_rq(xseg, dst), XSEG_RS_GOT,
-				 XSEG_RS_SUBMITTED);
+	xseg_store_relaxed(&req->route, XSEG_ROUTE(src, dst, 1, 0));
+	ret = xseg_req_hand_over(xseg, req, idx, XSEG_RQ(dst), XSEG_RS_GOT, XSEG_RS_SUBMITTED);
 	if (ret) {
-		req->holder = xseg->tag;
-		req->path_len = 0;
+		xseg_store_relaxed(&req->route, XSEG_ROUTE(src, dst, 0, 0));
 		return ret;
 	}
 	return dst;
 }
 
-/* Takes the next entry of a ring and moves its request from one state to the next. */
-static int xseg_req_take(struct xseg *xseg, struct xseg_ring *ring, u32 portno,
-			 struct xseg_request **reqp, u32 *idxp)
+/*
+ * Takes the next request of ring which (0: request, 1: reply) of portno: on return it is held
+ * by us (holder: our tag), still in the state it was queued in, *routep its route with the
+ * flag of the hand-over that queued it cleared (before the caller's state change, so that
+ * the flag is never seen in SERVING but during a hand-over).
+ */
+static int xseg_req_take(struct xseg *xseg, u32 portno, u32 which, struct xseg_request **reqp,
+			 u32 *idxp, u64 *routep)
 {
 	struct xseg_request *req;
+	u64 route;
 	u32 idx;
 	int ret;
 
-	ret = xseg_ring_pop(xseg, ring, &idx);
+	ret = xseg_ring_take(xseg, portno * 2 + which, &idx);
 	if (ret)
 		return ret;
 	req = xseg_req_at(xseg, idx);
-	if (xseg_load_relaxed(&req->dst) != portno) {
+	route = xseg_load_relaxed(&req->route);
+	if (XSEG_ROUTE_DST(route) != portno) {
 		xseg_err("port %u: request %u queued for port %u; dropped", portno, idx,
-			 xseg_load_relaxed(&req->dst));
+			 XSEG_ROUTE_DST(route));
 		return -EIO;
+	}
+	if (XSEG_ROUTE_FLAGS(route)) {
+		route = XSEG_ROUTE(XSEG_ROUTE_SRC(route), portno, XSEG_ROUTE_LEN(route), 0);
+		xseg_store_relaxed(&req->route, route);
 	}
 	*reqp = req;
 	*idxp = idx;
+	*routep = route;
 	return 0;
 }
 
 int xseg_accept(struct xseg *xseg, __u32 portno, struct xseg_request **reqp)
 {
 	struct xseg_request *req;
+	u64 route;
 	u32 idx;
 	int ret;
 
 	if (!xseg_port_is_mine(xseg, portno))
 		return -EPERM;
-	ret = xseg_req_take(xseg, xseg_rq(xseg, portno), portno, &req, &idx);
+	ret = xseg_req_take(xseg, portno, 0, &req, &idx, &route);
 	if (ret)
 		return ret;
 	/*
-	 * holder first: a peer killed between the two stores leaves a SERVING request that
-	 * names it, which xseg_reclaim() answers.  (Killed between the ring take and this
-	 * store, the request stays SUBMITTED out of any ring: its client's timeout re-issues
-	 * it.)  The cmpxchg orders the store before the state change.
+	 * The take claimed the request (holder: our tag) before it consumed the ring slot.  A
+	 * peer killed before the claim left it queued for the port's next consumer; killed
+	 * after, it leaves a request that names it, which xseg_reclaim() queues again (still
+	 * SUBMITTED) or answers with -EPIPE (SERVING).  The stale slot it may leave behind is
+	 * skipped by the next consumer (xseg_ring_take()).
 	 */
-	req->holder = xseg->tag;
 	if (!xseg_cmpxchg(&req->state, XSEG_RS_SUBMITTED, XSEG_RS_SERVING)) {
 		xseg_err("port %u: request %u in the request ring is not submitted", portno, idx);
 		return -EIO;
@@ -314,28 +347,25 @@ int xseg_accept(struct xseg *xseg, __u32 portno, struct xseg_request **reqp)
 	return 0;
 }
 
-/* Respond without the ownership check (also used by reclaim); returns the port to signal. */
+/* Respond without the port check (also used by reclaim); returns the port to signal. */
 static int xseg_do_respond(struct xseg *xseg, struct xseg_request *req, u32 idx)
 {
-	u32 n, to, cur;
+	u64 route = xseg_load_relaxed(&req->route);
+	u32 n = XSEG_ROUTE_LEN(route), to;
 	int ret;
 
-	n = xseg_load_relaxed(&req->path_len);
 	if (!n || n > XSEG_PATH_MAX)
 		return -EIO;
 	to = xseg_load_relaxed(&req->path[n - 1]);
 	if (to >= xseg->g.nr_ports)
 		return -EIO;
-	cur = xseg_load_relaxed(&req->dst);
-	req->path_len = n - 1;
-	req->dst = to;
-	req->holder = 0;
-	ret = xseg_req_hand_over(xseg, req, idx, xseg_rp(xseg, to), XSEG_RS_SERVING,
+	/* popped, flagged: a holder killed before the state change leaves it to be finished */
+	xseg_store_relaxed(&req->route, XSEG_ROUTE(XSEG_ROUTE_SRC(route), to, n - 1,
+						   XSEG_ROUTE_RESPONDING));
+	ret = xseg_req_hand_over(xseg, req, idx, XSEG_RP(to), XSEG_RS_SERVING,
 				 XSEG_RS_RESPONDED);
 	if (ret) {
-		req->path_len = n;
-		req->dst = cur;
-		req->holder = xseg->tag;
+		xseg_store_relaxed(&req->route, route);
 		return ret;
 	}
 	return to;
@@ -351,7 +381,7 @@ int xseg_respond(struct xseg *xseg, struct xseg_request *req)
 		return ret;
 	if (xseg_load_relaxed(&req->state) != XSEG_RS_SERVING)
 		return -EINVAL;
-	if (!xseg_port_is_mine(xseg, xseg_load_relaxed(&req->dst)))
+	if (!xseg_port_is_mine(xseg, xseg_load_relaxed(&req->dst)) || !xseg_req_held(xseg, req))
 		return -EPERM;
 	return xseg_do_respond(xseg, req, idx);
 }
@@ -360,14 +390,16 @@ int xseg_receive(struct xseg *xseg, __u32 portno, struct xseg_request **reqp)
 {
 	struct xseg_request *req;
 	u32 idx, n, state;
+	u64 route;
 	int ret;
 
 	if (!xseg_port_is_mine(xseg, portno))
 		return -EPERM;
-	ret = xseg_req_take(xseg, xseg_rp(xseg, portno), portno, &req, &idx);
+	/* claimed as in xseg_accept(): a receiver killed from here on is named the holder */
+	ret = xseg_req_take(xseg, portno, 1, &req, &idx, &route);
 	if (ret)
 		return ret;
-	n = xseg_load_relaxed(&req->path_len);
+	n = XSEG_ROUTE_LEN(route);
 	if (n >= XSEG_PATH_MAX)
 		return -EIO;
 	state = n ? XSEG_RS_SERVING : XSEG_RS_CONCLUDED;
@@ -375,7 +407,6 @@ int xseg_receive(struct xseg *xseg, __u32 portno, struct xseg_request **reqp)
 		xseg_err("port %u: request %u in the reply ring is not responded", portno, idx);
 		return -EIO;
 	}
-	req->holder = xseg->tag;
 	*reqp = req;
 	return n ? XSEG_RECV_FORWARDED : 0;
 }
@@ -383,6 +414,7 @@ int xseg_receive(struct xseg *xseg, __u32 portno, struct xseg_request **reqp)
 int xseg_forward(struct xseg *xseg, struct xseg_request *req, __u32 new_dst)
 {
 	u32 idx, n, cur;
+	u64 route;
 	int ret;
 
 	ret = xseg_req_idx(xseg, req, &idx);
@@ -392,24 +424,24 @@ int xseg_forward(struct xseg *xseg, struct xseg_request *req, __u32 new_dst)
 		return -EINVAL;
 	if (xseg_load_relaxed(&req->state) != XSEG_RS_SERVING)
 		return -EINVAL;
-	cur = xseg_load_relaxed(&req->dst);
-	if (!xseg_port_is_mine(xseg, cur))
+	route = xseg_load_relaxed(&req->route);
+	cur = XSEG_ROUTE_DST(route);
+	if (!xseg_port_is_mine(xseg, cur) || !xseg_req_held(xseg, req))
 		return -EPERM;
-	n = xseg_load_relaxed(&req->path_len);
+	n = XSEG_ROUTE_LEN(route);
 	if (!n || n > XSEG_PATH_MAX)
 		return -EIO;
 	if (n == XSEG_PATH_MAX)
 		return -E2BIG;
+	/* above path_len until the route says otherwise: harmless if we die here */
 	req->path[n] = cur;
-	req->path_len = n + 1;
-	req->dst = new_dst;
-	req->holder = 0;
-	ret = xseg_req_hand_over(xseg, req, idx, xseg_rq(xseg, new_dst), XSEG_RS_SERVING,
+	/* pushed, flagged: a holder killed before the state change leaves it to be finished */
+	xseg_store_relaxed(&req->route, XSEG_ROUTE(XSEG_ROUTE_SRC(route), new_dst, n + 1,
+						   XSEG_ROUTE_FORWARDING));
+	ret = xseg_req_hand_over(xseg, req, idx, XSEG_RQ(new_dst), XSEG_RS_SERVING,
 				 XSEG_RS_SUBMITTED);
 	if (ret) {
-		req->path_len = n;
-		req->dst = cur;
-		req->holder = xseg->tag;
+		xseg_store_relaxed(&req->route, route);
 		return ret;
 	}
 	return new_dst;
@@ -418,10 +450,13 @@ int xseg_forward(struct xseg *xseg, struct xseg_request *req, __u32 new_dst)
 /* Returns a request in state from to the free stack; caller checked ownership. */
 static int xseg_do_put(struct xseg *xseg, struct xseg_request *req, u32 idx, u32 from)
 {
+	/* still named its holder until FREE: a peer killed in between leaves it to reclaim */
 	xseg_req_release_buf(xseg, req);
-	xseg_req_reset(req, 0, 0, 0);
+	xseg_req_reset(req, xseg_load_relaxed(&req->holder), 0, 0);
 	if (!xseg_cmpxchg(&req->state, from, XSEG_RS_FREE))
 		return -EINVAL;
+	/* ordered before the free stack's CAS that hands the request out again */
+	xseg_store_relaxed(&req->holder, 0);
 	xseg_free_push(xseg, idx);
 	return 0;
 }
@@ -492,9 +527,111 @@ int xseg_req_data(struct xseg *xseg, struct xseg_request *req, void **datap, __u
 }
 
 /*
+ * Queues a request taken over from a dead holder (or from a push that never published its
+ * ticket) again on the ring it was handed over to: the request ring of dst when SUBMITTED,
+ * the reply ring of dst when RESPONDED.  We hold it; 0 or -errno with *heldp our holder value.
+ */
+static int xseg_req_requeue(struct xseg *xseg, u32 idx, u32 state, u64 *heldp)
+{
+	u32 dst = xseg_load_relaxed(&xseg_req_at(xseg, idx)->dst);
+	int ret;
+
+	if (dst >= xseg->g.nr_ports)
+		return -EIO;
+	ret = xseg_ring_push(xseg, state == XSEG_RS_SUBMITTED ? XSEG_RQ(dst) : XSEG_RP(dst),
+			     idx, heldp);
+	/* -EALREADY: another reclaimer took it over from us and queues it */
+	if (ret && ret != -EALREADY)
+		return ret;
+	xseg_signal(xseg, dst);
+	return 0;
+}
+
+/*
+ * A reply whose receiver was killed after its claim (it had cleared the route flag, so it was
+ * not the responder): at the originator, which is dead, it goes back to the free stack; at a
+ * forwarder, it goes on along the path answered -EPIPE.
+ */
+static int xseg_req_reclaim_reply(struct xseg *xseg, struct xseg_request *req, u32 idx)
+{
+	int to;
+
+	if (!XSEG_ROUTE_LEN(xseg_load_relaxed(&req->route)))
+		return xseg_do_put(xseg, req, idx, XSEG_RS_RESPONDED);
+	if (!xseg_cmpxchg(&req->state, XSEG_RS_RESPONDED, XSEG_RS_SERVING))
+		return -EIO;
+	req->result = -EPIPE;
+	to = xseg_do_respond(xseg, req, idx);
+	if (to < 0) {
+		xseg_cmpxchg(&req->state, XSEG_RS_SERVING, XSEG_RS_RESPONDED);
+		return to;
+	}
+	xseg_signal(xseg, to);
+	return 0;
+}
+
+/* Acts for the dead holder of a request we took over: 0 when done, else -errno. */
+static int xseg_req_reclaim_one(struct xseg *xseg, struct xseg_request *req, u32 idx,
+				u64 *heldp)
+{
+	/* stable: only a request's holder changes its state and route, and that is us now */
+	u32 state = xseg_load_relaxed(&req->state), next;
+	u16 flags = XSEG_ROUTE_FLAGS(xseg_load_relaxed(&req->route));
+	int to;
+
+	switch (state) {
+	case XSEG_RS_GOT:
+	case XSEG_RS_CONCLUDED:
+		return xseg_do_put(xseg, req, idx, state);
+	case XSEG_RS_SERVING:
+		if (flags & (XSEG_ROUTE_RESPONDING | XSEG_ROUTE_FORWARDING)) {
+			/*
+			 * Killed in respond or forward after it rewrote the route: the work was
+			 * done and the route leads on, so finish that hand-over.
+			 */
+			next = flags & XSEG_ROUTE_RESPONDING ? XSEG_RS_RESPONDED :
+							       XSEG_RS_SUBMITTED;
+			if (!xseg_cmpxchg(&req->state, state, next))
+				return -EIO;
+			to = xseg_req_requeue(xseg, idx, next, heldp);
+			if (to)
+				xseg_cmpxchg(&req->state, next, state);
+			return to;
+		}
+		/* the server died serving it: answer it, whatever it had done */
+		req->result = -EPIPE;
+		to = xseg_do_respond(xseg, req, idx);
+		if (to < 0)
+			return to;
+		xseg_signal(xseg, to);
+		return 0;
+	case XSEG_RS_SUBMITTED:
+	case XSEG_RS_RESPONDED:
+		/* a receiver clears the RESPONDING flag right after its claim */
+		if (state == XSEG_RS_RESPONDED && !(flags & XSEG_ROUTE_RESPONDING))
+			return xseg_req_reclaim_reply(xseg, req, idx);
+		/*
+		 * Claimed by a consumer killed before it changed the state (nobody served or
+		 * received it yet), or handed over by a producer killed before it published:
+		 * either way it belongs in the ring it was handed over to.  The slot a dead
+		 * consumer left behind is stale now and gets skipped.
+		 */
+		return xseg_req_requeue(xseg, idx, state, heldp);
+	default:
+		return -EIO;
+	}
+}
+
+/*
  * Requests held by dead peers: those being prepared or already concluded go back to the
  * free stack; those a dead server was serving are answered with -EPIPE so that their
- * originator gets them back.  The holder CAS makes concurrent reclaimers agree on one.
+ * originator gets them back; those a dead peer had claimed off a ring but not yet served, or
+ * was handing over, are queued again; replies a dead receiver had claimed are put back (it
+ * was their originator) or passed on with -EPIPE (it was a forwarder).  Requests whose
+ * ticket names a slot that does not hold them are queued again too: their producer (dead, or
+ * alive and then told so by its failing holder CAS) had not published them.  The holder CAS
+ * makes concurrent reclaimers, and a producer still alive, agree on one; a failed action
+ * gives the request back to its dead holder, for the next reclaim to retry.
  */
 int xseg_reclaim_requests(struct xseg *xseg)
 {
@@ -504,23 +641,22 @@ int xseg_reclaim_requests(struct xseg *xseg)
 		struct xseg_request *req = xseg_req_at(xseg, i);
 		u64 holder = xseg_load_relaxed(&req->holder);
 		u32 state = xseg_load_relaxed(&req->state);
+		u64 held = xseg->tag;
 
-		if (!holder || holder == xseg->tag || xseg_dom_peer_alive(holder))
+		if (!holder || holder == xseg->tag)
 			continue;
-		if (state != XSEG_RS_GOT && state != XSEG_RS_CONCLUDED &&
-		    state != XSEG_RS_SERVING)
+		if (xseg_holder_is_ticket(holder)) {
+			if (state != XSEG_RS_SUBMITTED && state != XSEG_RS_RESPONDED)
+				continue;
+			if (xseg_ring_holds(xseg, holder, i))
+				continue;	/* queued: its consumer takes it */
+		} else if (xseg_dom_peer_alive(holder)) {
 			continue;
+		}
 		if (!xseg_cmpxchg(&req->holder, holder, xseg->tag))
 			continue;
-		if (state == XSEG_RS_SERVING) {
-			int to;
-
-			req->result = -EPIPE;
-			to = xseg_do_respond(xseg, req, i);
-			if (to < 0)
-				continue;
-			xseg_signal(xseg, to);
-		} else if (xseg_do_put(xseg, req, i, state)) {
+		if (xseg_req_reclaim_one(xseg, req, i, &held)) {
+			xseg_cmpxchg(&req->holder, held, holder);
 			continue;
 		}
 		n++;

@@ -87,7 +87,7 @@ int xseg_compute_layout(u32 nr_ports, u32 nr_requests, u32 nr_sds, u32 alloc_uni
 	g->heap_off = off;
 	off += heap_size;
 	/* the endpoint tables come last, so a segment without them has the same layout */
-	g->features = XSEG_FEAT_IDC;
+	g->features = XSEG_FEAT_IDC | XSEG_FEAT_TICKETS;
 	g->idc_off = xseg_align(off, XSEG_TABLE_ALIGN);
 	g->bufs_off = g->idc_off + XSEG_IDC_SERVICES * sizeof(struct xseg_service_entry);
 	g->size = g->bufs_off + XSEG_IDC_BUFFERS * sizeof(struct xseg_buffer_entry);
@@ -249,6 +249,9 @@ static int xseg_validate_header(struct xseg_header *hdr, u64 size, struct xseg_g
 	features = xseg_load_relaxed(&hdr->features);
 	if (features & ~XSEG_FEATURES_SUPPORTED)
 		return -EOPNOTSUPP;
+	/* the peers of such a segment queue requests in a way ours cannot share a ring with */
+	if ((features & XSEG_FEATURES_REQUIRED) != XSEG_FEATURES_REQUIRED)
+		return -EPROTO;
 	hsize = xseg_load_relaxed(&hdr->size);
 	if (hsize > size)
 		return -EINVAL;

@@ -6,7 +6,7 @@
 # forks its peers).  One TAP line per unit test; part of make check.
 . "$(dirname "$0")/selftests/xseg/common.sh"
 
-tests=${VALGRIND_TESTS:-"unit_layout unit_segment unit_alloc unit_port unit_request unit_signal unit_corrupt unit_stress unit_endpoint"}
+tests=${VALGRIND_TESTS:-"unit_layout unit_segment unit_alloc unit_port unit_request unit_signal unit_corrupt unit_stress unit_endpoint unit_kill_walk"}
 if ! command -v valgrind > /dev/null; then
 	ksft_fail "valgrind is installed (tools/deps.sh installs it)"
 	ksft_finish

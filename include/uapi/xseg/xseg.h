@@ -34,10 +34,24 @@
 
 /*
  * Peer tags (owner fields): bits 0-31 the process id of a user peer (0 for kernel peers),
- * bits 32-62 a nonce distinguishing handles, bit 63 set for kernel peers.  0 means "none".
+ * bits 32-62 a nonce distinguishing handles, whose lowest bit (bit 32, XSEG_TAG_ONE) is
+ * always set, bit 63 set for kernel peers.  0 means "none".
  */
 #define XSEG_TAG_KERNEL		(1ULL << 63)
+#define XSEG_TAG_ONE		(1ULL << 32)
 #define XSEG_TAG_PID(tag)	((__u32)(tag))
+
+/*
+ * Queue tickets (XSEG_FEAT_TICKETS): while a request sits in a ring, its holder field is not
+ * a tag but the ticket of the ring position it was published at: bits 0-31 the ring sequence
+ * number, bit 32 clear (never a tag), bits 33-62 the ring number + 1 (ring number: port * 2,
+ * + 1 for the reply ring).  A consumer claims the request by swapping the ticket of the slot
+ * it read for its own tag (see struct xseg_ring).  A holder value is a ticket when it is not 0
+ * and has XSEG_TAG_ONE clear.
+ */
+#define XSEG_TICKET(ring, seq)	((((__u64)(ring) + 1) << 33) | (__u32)(seq))
+#define XSEG_TICKET_RING(t)	((__u32)((t) >> 33) - 1)
+#define XSEG_TICKET_SEQ(t)	((__u32)(t))
 
 /* Feature bits (header.features).  A joiner refuses unknown bits. */
 /*
@@ -47,7 +61,16 @@
  * endpoint API then fails with -EOPNOTSUPP.
  */
 #define XSEG_FEAT_IDC		(1ULL << 0)
-#define XSEG_FEATURES_SUPPORTED	XSEG_FEAT_IDC
+/*
+ * XSEG_FEAT_TICKETS: a queued request's holder is the ticket of its ring position, and a
+ * consumer claims it through that ticket before it advances the ring (crash-safe take, see
+ * struct xseg_ring).  Required: a segment without it was created by code whose peers take a
+ * request off a ring before naming themselves its holder and publish it with holder 0, which
+ * this protocol would take for a stale entry; such a segment is refused at join (-EPROTO).
+ */
+#define XSEG_FEAT_TICKETS	(1ULL << 1)
+#define XSEG_FEATURES_SUPPORTED	(XSEG_FEAT_IDC | XSEG_FEAT_TICKETS)
+#define XSEG_FEATURES_REQUIRED	XSEG_FEAT_TICKETS
 
 #define XSEG_CACHELINE		64
 #define XSEG_TABLE_ALIGN	4096
@@ -162,6 +185,23 @@ enum xseg_req_op {
 	XSEG_OP_MAX = XSEG_OP_IDC_TXN,
 };
 
+/*
+ * Route flags (xseg_request.route_flags, XSEG_FEAT_TICKETS).  src, dst, path_len and
+ * route_flags form one 64-bit word, the route, always written with a single store.  A holder
+ * handing a SERVING request on writes the new route with the flag of the hand-over before it
+ * changes the state, so that reclaim, finding the holder dead with the route already
+ * changed, completes the hand-over instead of answering along the wrong path.  The next
+ * holder clears the flag before it moves the request into SERVING again.
+ */
+#define XSEG_ROUTE_RESPONDING	(1U << 0)	/* respond: dst and path_len popped */
+#define XSEG_ROUTE_FORWARDING	(1U << 1)	/* forward: dst and path_len pushed */
+#define XSEG_ROUTE(src, dst, len, fl)	((__u64)(__u16)(src) | (__u64)(__u16)(dst) << 16 | \
+					 (__u64)(__u16)(len) << 32 | (__u64)(__u16)(fl) << 48)
+#define XSEG_ROUTE_SRC(r)	((__u16)(r))
+#define XSEG_ROUTE_DST(r)	((__u16)((r) >> 16))
+#define XSEG_ROUTE_LEN(r)	((__u16)((r) >> 32))
+#define XSEG_ROUTE_FLAGS(r)	((__u16)((r) >> 48))
+
 /* Request flags (xseg_request.flags). */
 #define XSEG_RF_FUA		(1U << 0)	/* write through to stable storage */
 #define XSEG_RF_FLUSH		(1U << 1)	/* flush before this request */
@@ -178,7 +218,7 @@ enum xseg_req_op {
 struct xseg_request {
 	__u32 state;		/* enum xseg_req_state */
 	__u32 index;		/* own index in the request table */
-	__u64 holder;		/* tag of the peer currently holding it (reclaim) */
+	__u64 holder;		/* tag of the peer holding it, or its queue ticket (reclaim) */
 	__u32 op;		/* enum xseg_req_op */
 	__u32 flags;		/* XSEG_RF_* */
 	__u64 offset;		/* byte offset of the I/O in the target */
@@ -186,10 +226,15 @@ struct xseg_request {
 	__u64 serviced;		/* bytes done, set by the server */
 	__s32 result;		/* 0 or -errno, set by the server */
 	__u32 next;		/* free stack link: index + 1 of the next request, 0 = none */
-	__u16 src;		/* originator port */
-	__u16 dst;		/* current port */
-	__u16 path_len;		/* entries used in path[] */
-	__u16 pad0;
+	union {
+		struct {
+			__u16 src;		/* originator port */
+			__u16 dst;		/* current port */
+			__u16 path_len;		/* entries used in path[] */
+			__u16 route_flags;	/* XSEG_ROUTE_*, in state SERVING only */
+		};
+		__u64 route;	/* the four above as one word (XSEG_ROUTE_*) */
+	};
 	__u16 path[XSEG_PATH_MAX];
 	__u64 buf_off;		/* heap allocation, 0 = none */
 	__u64 buf_len;
@@ -213,9 +258,20 @@ struct xseg_request {
  * peer could leave behind.  prod and cons are hints that anyone may advance by CAS once the
  * slot of the current value has been published/consumed.
  *
+ * Crash-safe hand-over (XSEG_FEAT_TICKETS).  Before its publishing CAS the producer swaps the
+ * request's holder from its own tag (or its previous ticket) to the ticket (ring, p) of the
+ * slot it is about to fill.  A consumer reading (c, index + 1) claims the request by swapping
+ * holder from ticket (ring, c) to its own tag, and only then consumes the slot.  A request
+ * whose holder is not the ticket of the slot naming it is a stale entry (claimed by a peer
+ * that died before consuming the slot, or taken over by reclaim): it is consumed and skipped.
+ * So a peer killed at any instruction leaves each request either queued under its ticket or
+ * held by its tag, which reclaim recognises once the peer is dead.
+ *
  * Wrap rule: indices and sequence numbers are free-running __u32 and compared only through
  * their signed 32-bit difference, valid while fewer than 2^31 operations are outstanding;
  * size is a power of two, so the slot of sequence s is s & (size - 1) across the wrap.
+ * Tickets compare sequence numbers for equality: a stale entry could be mistaken for a live
+ * one only if its ring wrapped 2^32 sequence numbers while the entry stayed at its head.
  */
 struct xseg_ring {
 	__u32 prod;		/* next sequence to publish; own cache line (producers) */

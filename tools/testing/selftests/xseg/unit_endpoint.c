@@ -613,7 +613,7 @@ TEST(no_idc_feature)
 	mem = unit_mem_segment(&cfg, &size);
 	ASSERT_NE(NULL, mem);
 	h = mem;
-	h->features = 0;
+	h->features = XSEG_FEAT_TICKETS;
 	h->idc_off = 0;
 	h->size = h->heap_off + h->heap_size;
 	ASSERT_EQ(0, xseg_join_mem(mem, h->size, &x));
@@ -1131,25 +1131,8 @@ static void dump_requests(struct xseg *x)
 	}
 }
 
-/* 1 if request idx is queued in some ring. */
-static bool queued_anywhere(struct xseg *x, __u32 idx)
-{
-	__u32 p, w, i;
-
-	for (p = 0; p < x->g.nr_ports; p++) {
-		for (w = 0; w < 2; w++) {
-			struct xseg_ring *r = xseg_ring_at(x, p, w);
-
-			for (i = 0; i < x->g.ring_size; i++)
-				if ((__u32)r->slots[i] == idx + 1)
-					return true;
-		}
-	}
-	return false;
-}
-
-/* Requests in flight states that no ring holds and no peer holds: the core's window. */
-static __u32 core_window_requests(struct xseg *x)
+/* Requests in flight states that no ring holds under their ticket: stranded. */
+static __u32 stranded_requests(struct xseg *x)
 {
 	__u32 i, n = 0;
 
@@ -1157,7 +1140,7 @@ static __u32 core_window_requests(struct xseg *x)
 		struct xseg_request *r = xseg_req_at(x, i);
 
 		if ((r->state == XSEG_RS_SUBMITTED || r->state == XSEG_RS_RESPONDED) &&
-		    !r->holder && !queued_anywhere(x, i))
+		    !(xseg_holder_is_ticket(r->holder) && xseg_ring_holds(x, r->holder, i)))
 			n++;
 	}
 	return n;
@@ -1192,19 +1175,16 @@ FIXTURE_TEARDOWN(kill)
 	__u32 stranded;
 
 	/*
-	 * Every peer is gone: whatever dead ones held comes back to the free stack, except a
-	 * request a peer was killed holding between taking it off a ring and recording itself
-	 * as its holder (the core's known window, see README "Known limits"): such a request is
-	 * in no ring.  One still queued in a ring is ours to answer and put back: a failure.
+	 * Every peer is gone: whatever dead ones held comes back to the free stack, wherever
+	 * they were killed (a request in flight is either queued under its ticket or names its
+	 * holder, see struct xseg_ring).  One still queued in a ring is ours to answer and put
+	 * back: a failure too.
 	 */
 	xseg_reclaim(self->x);
 	EXPECT_EQ(0, xseg_get_info(self->x, &info));
-	stranded = core_window_requests(self->x);
-	EXPECT_EQ(self->free0, info.requests_free + stranded);
-	EXPECT_LE(stranded, 2);
-	if (stranded)
-		TH_LOG("%u request(s) stranded by a kill inside the core's take/hold window",
-		       stranded);
+	stranded = stranded_requests(self->x);
+	EXPECT_EQ(0, stranded);
+	EXPECT_EQ(self->free0, info.requests_free);
 	if (self->free0 != info.requests_free)
 		dump_requests(self->x);
 	EXPECT_EQ(0, info.ports_bound);

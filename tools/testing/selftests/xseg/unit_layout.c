@@ -79,7 +79,7 @@ TEST(layout_tables_ordered_aligned)
 		ASSERT_EQ(0, starts[i] % 64);
 	}
 	ASSERT_EQ(0, g.heap_off % 8192);
-	ASSERT_EQ(XSEG_FEAT_IDC, g.features);
+	ASSERT_EQ(XSEG_FEAT_IDC | XSEG_FEAT_TICKETS, g.features);
 	ASSERT_EQ(g.size, ends[10]);
 	ASSERT_GE(g.ring_bytes, sizeof(struct xseg_ring) + g.ring_size * 8);
 	ASSERT_EQ(0, g.ring_bytes % 64);
@@ -116,7 +116,7 @@ TEST(header_matches_geometry)
 					 cfg.alloc_unit, cfg.heap_size, &g));
 	EXPECT_EQ(XSEG_MAGIC, h->magic);
 	EXPECT_EQ(XSEG_VERSION, h->version);
-	EXPECT_EQ(XSEG_FEAT_IDC, h->features);
+	EXPECT_EQ(XSEG_FEAT_IDC | XSEG_FEAT_TICKETS, h->features);
 	EXPECT_EQ(g.idc_off, h->idc_off);
 	EXPECT_EQ(XSEG_IDC_SERVICES, h->nr_services);
 	EXPECT_EQ(XSEG_IDC_BUFFERS, h->nr_buffers);
@@ -145,8 +145,8 @@ TEST(join_segment_without_idc)
 	h->idc_off += 4096;
 	EXPECT_EQ(-EINVAL, xseg_join_mem(mem, size, &x));
 	h->idc_off -= 4096;
-	/* the old layout: no feature, no tables, the segment ends with the heap */
-	h->features = 0;
+	/* the old layout: no IDC feature, no tables, the segment ends with the heap */
+	h->features = XSEG_FEAT_TICKETS;
 	h->idc_off = 0;
 	h->nr_services = 0;
 	h->nr_buffers = 0;
@@ -155,6 +155,9 @@ TEST(join_segment_without_idc)
 	EXPECT_EQ(0, x->g.idc_off);
 	EXPECT_EQ(0, x->g.features & XSEG_FEAT_IDC);
 	xseg_leave(x);
+	/* without the required XSEG_FEAT_TICKETS (made by older code): refused */
+	h->features = 0;
+	EXPECT_EQ(-EPROTO, xseg_join_mem(mem, h->size, &x));
 	/* unknown feature bits: refused */
 	h->features = 1ULL << 40;
 	EXPECT_EQ(-EOPNOTSUPP, xseg_join_mem(mem, size, &x));

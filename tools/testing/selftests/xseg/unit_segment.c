@@ -61,7 +61,10 @@ TEST_F(mem, join_refuses_bad_header)
 
 	h->features = 1ULL << 40;
 	EXPECT_EQ(-EOPNOTSUPP, xseg_join_mem(self->mem, self->size, &x));
-	h->features = 0;
+	/* a segment whose peers take requests without tickets cannot share our rings */
+	h->features = XSEG_FEAT_IDC;
+	EXPECT_EQ(-EPROTO, xseg_join_mem(self->mem, self->size, &x));
+	h->features = XSEG_FEAT_IDC | XSEG_FEAT_TICKETS;
 
 	h->heap_off += 4096;
 	EXPECT_EQ(-EINVAL, xseg_join_mem(self->mem, self->size, &x));
