@@ -12,6 +12,9 @@ xsegbd_setup
 
 ksft_test "server on port 1 starts" xsegbd_server_start 1 || ksft_finish
 ksft_test "server on port 2 starts" xsegbd_server_start 2 || ksft_finish
+# for xfs (mkfs.xfs wants 300 MiB at least); started before the devices take their ports
+xfs_size=$((320 << 20))
+ksft_test "server on port 3 (320 MiB targets) starts" xsegbd_server_start 3 --size "$xfs_size"
 
 n=$(xsegbd_add "segment=$XSEGBD_SEG port=1 target=vol0 queues=2 depth=32 timeout=20")
 ksft_test "add a device (2 queues)" test -n "$n" || ksft_finish
@@ -68,9 +71,7 @@ three_at_once() {
 ksft_test "fio on three devices at once" three_at_once
 ksft_test "devices are independent (vol1 != vol2 data)" sh -c "! cmp -s -n 2097152 $XSEGBD_STORE/vol1 $XSEGBD_STORE/vol2"
 
-# xfs (mkfs.xfs wants 300 MiB at least): a 320 MiB target from a server on port 3
-xfs_size=$((320 << 20))
-ksft_test "server on port 3 (320 MiB targets) starts" xsegbd_server_start 3 --size "$xfs_size"
+# xfs: a 320 MiB target from the server on port 3
 nx=$(xsegbd_add "segment=$XSEGBD_SEG port=3 target=xfsvol queues=2")
 ksft_test "add a 320 MiB device" test -n "$nx" -a "$(xsegbd_attr "$nx" size)" = "$xfs_size"
 devx=/dev/xsegbd$nx
