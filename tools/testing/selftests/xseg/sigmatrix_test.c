@@ -424,7 +424,12 @@ static void xm_u2u(struct __test_metadata *_metadata, xm_fixture *self,
 	       type, kpeer_now() - t0, self->u.sleeps, self->u.max_wait);
 	EXPECT_EQ(0, self->u.timeouts);
 	EXPECT_EQ(0, self->u.bad);
-	EXPECT_LT(XM_N / 2, self->u.sleeps);
+	/*
+	 * The wake path was really taken: a tenth of the round trips at least.  How many
+	 * replies beat the client to its sleep depends on the scheduler (680 of 2000 seen
+	 * with sigio on 6.1 under TCG; a client that never sleeps gets none).
+	 */
+	EXPECT_LT(XM_N / 10, self->u.sleeps);
 }
 
 TEST_F_TIMEOUT(km, user_to_futex, 600)
