@@ -7,7 +7,7 @@
 #
 #   flock /tmp/xseg-vm.lock tools/testing/vm/run --kernel K --timeout 900 -- \
 #       bench/ab.sh [--rounds N] [--runtime S] [--out DIR] [--profile NAME,...] \
-#       NAME=BINDIR:KODIR[:PEER ARGS...] ...
+#       [--fio-cpus LIST] NAME=BINDIR:KODIR[:PEER ARGS...] ...
 #
 # BINDIR holds xseg and xseg-memd of the variant, KODIR its segdev.ko, xseg.ko and
 # xsegbd.ko (a copy of an older build outside the repository, or "build" for this tree's
@@ -17,7 +17,7 @@
 # under taskset -c LIST).  Each round measures 4k randread at QD1 and QD32
 # (fio, io_uring, direct) on every target; the summary prints each figure as the median over
 # the rounds and the ratios xsegbd/null_blk (QD32) and xsegbd/loop (QD1) round by round,
-# then their medians.  --profile NAME,... runs those variants once more after the rounds
+# then their medians.  --fio-cpus LIST pins fio (every target alike) to those CPUs.  --profile NAME,... runs those variants once more after the rounds
 # (not counted) under `perf record -a -g` (cpu-clock: OUT/perf-NAME*.txt) and once under
 # `perf sched record` (wake-up to run delays: OUT/sched-NAME.txt).
 set -u
@@ -28,6 +28,7 @@ rounds=3
 runtime=4
 out=/tmp/xseg-ab
 profile=
+fio_cpus=
 vol_mb=512
 variants=()
 while [ $# -gt 0 ]; do
@@ -36,6 +37,7 @@ while [ $# -gt 0 ]; do
 	--runtime) runtime=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
 	--profile) profile=$2; shift 2 ;;
+	--fio-cpus) fio_cpus=$2; shift 2 ;;
 	*=*) variants+=("$1"); shift ;;
 	*) echo "ab.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
@@ -66,6 +68,7 @@ fio_run() {
 	thread
 	stonewall
 	filename=$dev
+	${fio_cpus:+cpus_allowed=$fio_cpus}
 	rw=randread
 	bs=4k
 	[qd1]
@@ -89,6 +92,8 @@ fio_run() {
 				--percent-limit 0.3 -g none > "$out/perf-$label.txt" 2>&1
 			perf report -i "$work/perf.data" --stdio --no-children --sort comm \
 				-g none > "$out/perf-$label-comm.txt" 2>&1
+			perf report -i "$work/perf.data" --stdio --no-children --comm fio \
+				--sort sym --percent-limit 0.3 -g none > "$out/perf-$label-fio.txt" 2>&1
 		else
 			perf sched latency -i "$work/perf.data" --sort max \
 				> "$out/sched-$label.txt" 2>&1
@@ -191,7 +196,7 @@ variant_cleanup() {
 	dmesg | tail -n 3 | sed 's/^/    dmesg: /'
 }
 
-log "kernel $kver, $(nproc) CPUs, $rounds rounds of ${runtime}s, variants: ${variants[*]}"
+log "kernel $kver, $(nproc) CPUs, $rounds rounds of ${runtime}s, fio on CPUs ${fio_cpus:-any}, variants: ${variants[*]}"
 for r in $(seq "$rounds"); do
 	log "round $r"
 	null_blk_run
