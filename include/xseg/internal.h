@@ -177,13 +177,15 @@ const struct xseg_signal_type *xseg_builtin_type(const char *name);
 
 /* claim.c: claiming an entry of a segment table with a state and an owner word */
 enum xseg_claim {
-	XSEG_CLAIM_FRESH,	/* the entry was free */
+	XSEG_CLAIM_FRESH,	/* the entry was free (owner 0); *deadp is 0 */
 	XSEG_CLAIM_TAKEOVER,	/* the entry was a dead peer's: its tag in *deadp */
 };
 
-/* XSEG_CLAIM_* (state is then st_claiming, owner this peer) or -EBUSY; deadp may be NULL */
-int xseg_entry_claim(struct xseg *xseg, u32 *state, u64 *owner, u32 st_free, u32 st_claiming,
-		     u64 *deadp);
+/*
+ * XSEG_CLAIM_* (owner is then this peer, state st_claiming) or -EBUSY; deadp may be NULL.
+ * A release stores the free state first, then owner 0 with release semantics.
+ */
+int xseg_entry_claim(struct xseg *xseg, u32 *state, u64 *owner, u32 st_claiming, u64 *deadp);
 
 /* idc_registry.c */
 int xseg_idc_name_check(const char *name);

@@ -3,7 +3,7 @@
  * Remote buffers of the endpoint API: a table in the segment of heap ranges that other peers
  * may copy to or from, named by (index, generation) references.
  *
- * Registering claims an entry (CAS of state FREE -> CLAIMING, or of owner from a dead peer),
+ * Registering claims an entry (CAS of owner 0 -> tag, or from a dead peer's tag: claim.c),
  * writes it and makes gen odd with a release store of ACTIVE.  Unregistering makes gen even
  * first, so every transfer that starts afterwards fails with -ESTALE whatever reference it
  * holds, then waits (bounded) for the transfers already running to drop their users count.
@@ -71,7 +71,7 @@ static int xseg_buf_claim(struct xseg *xseg, u32 i)
 	struct xseg_buffer_entry *e = xseg_buf_at(xseg, i);
 	int ret;
 
-	ret = xseg_entry_claim(xseg, &e->state, &e->owner, XSEG_BUF_FREE, XSEG_BUF_CLAIMING, NULL);
+	ret = xseg_entry_claim(xseg, &e->state, &e->owner, XSEG_BUF_CLAIMING, NULL);
 	if (ret < 0)
 		return ret;
 	/* the dead owner's references must fail from now on: gen even */
@@ -150,9 +150,10 @@ int xseg_idc_unregister_buffer(struct xseg_idc_buffer *buf)
 		xseg_dom_relax(round);
 	}
 	xseg_store_relaxed(&e->users, 0);
-	xseg_store_relaxed(&e->owner, 0);
-	/* pairs with the CAS of state in xseg_entry_claim() */
-	xseg_store_release(&e->state, XSEG_BUF_FREE);
+	xseg_store_relaxed(&e->state, XSEG_BUF_FREE);
+	/* the owner last: an unregisterer killed before this leaves its tag to be taken over */
+	/* pairs with the CAS of owner in xseg_entry_claim() */
+	xseg_store_release(&e->owner, 0);
 	buf->idc = NULL;
 	return ret;
 }

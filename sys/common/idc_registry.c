@@ -2,8 +2,8 @@
 /*
  * The service registry of the endpoint API: name -> listening port, in the segment.
  *
- * An entry is claimed by CAS of state FREE -> CLAIMING (or of owner, from a peer that is
- * dead), written by its single claimer, and published by a release store of READY.  A reader
+ * An entry is claimed by CAS of owner 0 -> tag (or from the tag of a peer that is dead,
+ * claim.c), written by its single claimer, and published by a release store of READY.  A reader
  * loads state with acquire, copies port, gen and name into locals, and re-checks state and
  * gen afterwards: a copy torn by a concurrent re-registration is dropped.  Nothing read here
  * is used before it is validated (port range, NUL-terminated name in a local buffer).
@@ -95,7 +95,7 @@ static int xseg_svc_claim(struct xseg *xseg, u32 i)
 	u64 dead;
 	int ret;
 
-	ret = xseg_entry_claim(xseg, &e->state, &e->owner, XSEG_SVC_FREE, XSEG_SVC_CLAIMING, &dead);
+	ret = xseg_entry_claim(xseg, &e->state, &e->owner, XSEG_SVC_CLAIMING, &dead);
 	if (ret < 0)
 		return ret;
 	if (ret == XSEG_CLAIM_TAKEOVER)
@@ -110,9 +110,10 @@ static void xseg_svc_release(struct xseg *xseg, u32 i)
 
 	xseg_store_relaxed(&e->state, XSEG_SVC_CLAIMING);
 	memset(e->name, 0, sizeof(e->name));
-	xseg_store_relaxed(&e->owner, 0);
-	/* pairs with the CAS of state in xseg_entry_claim() */
-	xseg_store_release(&e->state, XSEG_SVC_FREE);
+	xseg_store_relaxed(&e->state, XSEG_SVC_FREE);
+	/* the owner last: a releaser killed before this leaves its tag to be taken over */
+	/* pairs with the CAS of owner in xseg_entry_claim() */
+	xseg_store_release(&e->owner, 0);
 }
 
 /* Registers name -> port for this peer; the entry index in *idxp. */

@@ -349,8 +349,9 @@ struct xseg_reply_info {
 #define XSEG_SVC_READY		2
 
 /*
- * A service registry entry: name -> listening port.  Claimed by CAS of state FREE ->
- * CLAIMING (or of owner, from a dead owner's tag), published by a release store of READY.
+ * A service registry entry: name -> listening port.  Claimed by CAS of owner 0 -> tag (or
+ * from a dead owner's tag) then state CLAIMING, published by a release store of READY;
+ * released by state FREE, then owner 0.
  * gen is bumped at each registration so that a client sees a restarted service as new.
  */
 struct xseg_service_entry {

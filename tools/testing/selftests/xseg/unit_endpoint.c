@@ -803,26 +803,32 @@ static __u64 dead_tag(void)
 
 static int buf_claim(struct xseg *x, struct xseg_buffer_entry *e, __u64 *deadp)
 {
-	return xseg_entry_claim(x, &e->state, &e->owner, XSEG_BUF_FREE, XSEG_BUF_CLAIMING, deadp);
+	return xseg_entry_claim(x, &e->state, &e->owner, XSEG_BUF_CLAIMING, deadp);
 }
 
 /* The claim step shared by both tables: a free entry, a live owner's, a dead owner's. */
 TEST_F(ep, entry_claim)
 {
 	struct xseg_buffer_entry *e = xseg_buf_at(self->sx, XSEG_IDC_BUFFERS - 1);
-	__u64 dead = dead_tag(), got = 0;
+	__u64 dead = dead_tag(), got = 1;
 
 	ASSERT_EQ(XSEG_BUF_FREE, e->state);
 	EXPECT_EQ(XSEG_CLAIM_FRESH, buf_claim(self->sx, e, &got));
 	EXPECT_EQ(XSEG_BUF_CLAIMING, e->state);
 	EXPECT_EQ(self->sx->tag, e->owner);
 	EXPECT_EQ(0, got);
-	/* a live owner keeps it: this peer, another one, a claimer yet to write its tag */
+	/* a live owner keeps it, in any state: this peer, another one */
 	EXPECT_EQ(-EBUSY, buf_claim(self->sx, e, &got));
 	EXPECT_EQ(-EBUSY, buf_claim(self->cx, e, &got));
-	e->owner = 0;
+	e->state = XSEG_BUF_FREE;	/* a live claimer between its two stores */
 	EXPECT_EQ(-EBUSY, buf_claim(self->cx, e, &got));
-	EXPECT_EQ(0, got);
+	EXPECT_EQ(self->sx->tag, e->owner);
+	/* owner 0 is free whatever the state says (a torn or forged state word) */
+	e->owner = 0;
+	e->state = XSEG_BUF_ACTIVE;
+	EXPECT_EQ(XSEG_CLAIM_FRESH, buf_claim(self->cx, e, &got));
+	EXPECT_EQ(self->cx->tag, e->owner);
+	EXPECT_EQ(XSEG_BUF_CLAIMING, e->state);
 	/* a dead owner loses it, whatever the state */
 	e->owner = dead;
 	e->state = XSEG_BUF_ACTIVE;
@@ -830,6 +836,18 @@ TEST_F(ep, entry_claim)
 	EXPECT_EQ(dead, got);
 	EXPECT_EQ(XSEG_BUF_CLAIMING, e->state);
 	EXPECT_EQ(self->cx->tag, e->owner);
+	/*
+	 * a claimer killed after its owner CAS, before its state store, and a releaser killed
+	 * after its state store, before clearing the owner, both leave (FREE, dead tag):
+	 * taken over, never stuck
+	 */
+	e->owner = dead;
+	e->state = XSEG_BUF_FREE;
+	got = 0;
+	EXPECT_EQ(XSEG_CLAIM_TAKEOVER, buf_claim(self->sx, e, &got));
+	EXPECT_EQ(dead, got);
+	EXPECT_EQ(self->sx->tag, e->owner);
+	EXPECT_EQ(XSEG_BUF_CLAIMING, e->state);
 	e->owner = 0;
 	e->state = XSEG_BUF_FREE;
 }

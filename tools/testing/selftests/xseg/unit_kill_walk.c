@@ -12,6 +12,9 @@
  * get every request back exactly once (served, or answered -EPIPE), every request must end
  * FREE on the free stack.
  *
+ * The same walk covers the claim and release of the segment tables' entries (claim.c):
+ * the service registry and the remote buffer table.
+ *
  * Where the trap flag does not work (valgrind does not emulate it; not x86-64), the walk covers
  * "before the first store" and "after the call" only: the parent's reclaim and take paths
  * still run (under memcheck, in the valgrind stage).
@@ -21,6 +24,10 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <ucontext.h>
+
+#include <xseg/idc.h>
+#include <xseg/internal.h>
+#include <xseg/signal_user.h>
 
 #include "unit_common.h"
 #include "kselftest_harness.h"
@@ -490,6 +497,155 @@ TEST_F(walk, forwarder_killed_in_forward)
 {
 	/* route, state change, ticket, slot published, prod advanced */
 	check_stores(_metadata, walk(_metadata, OP_FORWARD), 5);
+}
+
+/*
+ * ---- the claim step of the segment tables (claim.c) ----
+ *
+ * The parent fills every entry of the service registry (or of the remote buffer table) but
+ * one; the child registers in that last entry, or deregisters from it, and is killed before
+ * each of its stores.  Then the parent must be able to register one more: the entry the
+ * dead peer was writing is never left claimed by nobody.
+ */
+enum claim_op { CL_REG_ADD, CL_REG_DEL, CL_BUF_REG, CL_BUF_UNREG };
+
+#define CL_NAME		"walk"
+#define CL_PORT		5
+
+static int claim_child(enum claim_op op, void *mem, __u64 size, long stop_at)
+{
+	struct xseg_idc_lbuf lbuf;
+	struct xseg_idc_buffer buf;
+	struct xseg_idc idc;
+	struct xseg *x;
+	__u32 idx;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (xseg_join_mem(mem, size, &x))
+		return 10;
+	switch (op) {
+	case CL_REG_ADD:
+		arm(mem, size, stop_at);
+		if (xseg_idc_registry_add(x, CL_NAME, CL_PORT, &idx))
+			return 12;
+		break;
+	case CL_REG_DEL:
+		if (xseg_idc_registry_add(x, CL_NAME, CL_PORT, &idx))
+			return 11;
+		arm(mem, size, stop_at);
+		if (xseg_idc_registry_del(x, idx))
+			return 12;
+		break;
+	case CL_BUF_REG:
+	case CL_BUF_UNREG:
+		if (xseg_idc_init(&idc, x, XSEG_SIGNAL_FUTEX) ||
+		    xseg_idc_buffer_alloc(&idc, 4096, &lbuf))
+			return 11;
+		if (op == CL_BUF_UNREG &&
+		    xseg_idc_register_buffer(&idc, &lbuf, XSEG_BUF_RIGHTS, &buf))
+			return 11;
+		arm(mem, size, stop_at);
+		if (op == CL_BUF_REG ?
+		    xseg_idc_register_buffer(&idc, &lbuf, XSEG_BUF_RIGHTS, &buf) :
+		    xseg_idc_unregister_buffer(&buf))
+			return 12;
+		break;
+	}
+	disarm();
+	__atomic_store_n(completed, 1, __ATOMIC_RELAXED);
+	raise(SIGKILL);
+	return 13;
+}
+
+/* One round of the claim walk; returns whether the child's call completed. */
+static bool claim_round(struct __test_metadata *_metadata, enum claim_op op, long stop_at)
+{
+	struct xseg_idc_buffer bufs[XSEG_IDC_BUFFERS];
+	struct xseg_idc_lbuf lbuf;
+	struct xseg_config cfg;
+	struct xseg_idc idc;
+	struct xseg *x;
+	char name[XSEG_IDC_NAME_LEN];
+	bool buffers = op == CL_BUF_REG || op == CL_BUF_UNREG;
+	__u32 i, idx, nr = buffers ? XSEG_IDC_BUFFERS : XSEG_IDC_SERVICES;
+	__u64 size;
+	void *mem;
+	bool done;
+	pid_t pid;
+	int st;
+
+	unit_small_config(&cfg);
+	ASSERT_EQ(0, xseg_segment_size(&cfg, &size));
+	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	ASSERT_EQ(0, xseg_init_mem(mem, size, &cfg));
+	ASSERT_EQ(0, xseg_join_mem(mem, size, &x));
+	ASSERT_EQ(0, xseg_idc_init(&idc, x, XSEG_SIGNAL_FUTEX));
+	ASSERT_EQ(0, xseg_idc_buffer_alloc(&idc, 4096, &lbuf));
+	/* every entry but one taken by a live peer */
+	for (i = 0; i < nr - 1; i++) {
+		snprintf(name, sizeof(name), "fill%u", i);
+		ASSERT_EQ(0, buffers ?
+			  xseg_idc_register_buffer(&idc, &lbuf, XSEG_BUF_RIGHTS, &bufs[i]) :
+			  xseg_idc_registry_add(x, name, CL_PORT, &idx));
+	}
+	__atomic_store_n(completed, 0, __ATOMIC_RELAXED);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid)
+		_exit(claim_child(op, mem, size, stop_at));
+	ASSERT_EQ(pid, waitpid(pid, &st, WUNTRACED));
+	if (WIFSTOPPED(st)) {
+		ASSERT_EQ(0, kill(pid, SIGKILL));
+		ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	}
+	ASSERT_TRUE(WIFSIGNALED(st)) TH_LOG("exit %d", WEXITSTATUS(st));
+	ASSERT_EQ(SIGKILL, WTERMSIG(st));
+	done = __atomic_load_n(completed, __ATOMIC_RELAXED);
+
+	/* the last entry is this peer's to take, wherever the dead one stopped */
+	EXPECT_EQ(0, buffers ?
+		  xseg_idc_register_buffer(&idc, &lbuf, XSEG_BUF_RIGHTS, &bufs[nr - 1]) :
+		  xseg_idc_registry_add(x, CL_NAME, CL_PORT, &idx))
+		TH_LOG("op %d, killed before store %ld: the last entry is lost", op, stop_at);
+	if (!buffers)
+		EXPECT_EQ(0, xseg_idc_lookup(x, CL_NAME, &i));
+	xseg_idc_fini(&idc);
+	xseg_leave(x);
+	munmap(mem, size);
+	return done;
+}
+
+static long claim_walk(struct __test_metadata *_metadata, enum claim_op op)
+{
+	long n;
+
+	for (n = 0; n < MAX_ROUNDS; n++)
+		if (claim_round(_metadata, op, n))
+			break;
+	EXPECT_LT(n, MAX_ROUNDS);
+	return n;
+}
+
+TEST_F(walk, claimer_killed_in_registry_add)
+{
+	/* owner, state, name, port, gen, state */
+	check_stores(_metadata, claim_walk(_metadata, CL_REG_ADD), 4);
+}
+
+TEST_F(walk, releaser_killed_in_registry_del)
+{
+	check_stores(_metadata, claim_walk(_metadata, CL_REG_DEL), 3);
+}
+
+TEST_F(walk, claimer_killed_in_register_buffer)
+{
+	check_stores(_metadata, claim_walk(_metadata, CL_BUF_REG), 4);
+}
+
+TEST_F(walk, releaser_killed_in_unregister_buffer)
+{
+	check_stores(_metadata, claim_walk(_metadata, CL_BUF_UNREG), 4);
 }
 
 TEST_HARNESS_MAIN
