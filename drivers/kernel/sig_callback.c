@@ -23,10 +23,12 @@
  * bounded by one call.  The callback must not sleep for long (it holds up the highpri worker
  * or the ringer) and must not wait for userspace.
  *
- * Lifetime: the function is switched off before an entry is unrouted and freed; leaving
- * (xseg_leave() -> backend unmap) and xseg_kcallback_clear() wait for RCU readers that may
- * still call it or queue the work (doorbell handler, kernel senders) and then for the work
- * item, so a callback is never called after the peer left.
+ * Lifetime: the function is switched off before an entry is unrouted and freed;
+ * xseg_kcallback_clear() and putting the descriptor (xseg_put_signal_desc(), which
+ * xseg_leave() does for each before it unmaps) wait for RCU readers that may still call it
+ * or queue the work (doorbell handler, kernel senders) and then for the work item.  So a
+ * callback is never running once its descriptor is freed (it may use it:
+ * xseg_kcallback_kick()), nor called after the peer left.
  */
 #include <linux/bitops.h>
 #include <linux/rcupdate.h>
@@ -159,30 +161,23 @@ static int xseg_callback_signal(const struct xseg_sd_ctx *ctx)
 	return 0;
 }
 
-const struct xseg_signal_type xseg_callback_type = {
-	.name = XSEG_SIGNAL_CALLBACK,
-	.init_signal_desc = xseg_callback_init_desc,
-	.local_signal_init = xseg_callback_need_segdev,
-	.local_signal_quit = xseg_callback_local_quit,
-	.remote_signal_init = xseg_callback_need_segdev,
-	.wait_signal = xseg_callback_wait,
-	.signal = xseg_callback_signal,
-};
-
-static struct xseg_ksd *xseg_callback_own(struct xseg_sd *sd)
+static struct xseg_ksd *xseg_callback_own_ctx(const struct xseg_sd_ctx *ctx)
 {
 	struct xseg_khandle *kh;
 	struct xseg_ksd *ksd;
 
-	if (!sd)
+	kh = xseg_khandle_of(ctx->xseg);
+	if (!kh || ctx->index >= XSEG_MAX_SDS)
 		return NULL;
-	kh = xseg_khandle_of(sd->ctx.xseg);
-	if (!kh || sd->ctx.index >= XSEG_MAX_SDS)
-		return NULL;
-	ksd = kh->sds[sd->ctx.index];
+	ksd = kh->sds[ctx->index];
 	if (!ksd || READ_ONCE(ksd->kind) != XSEG_KSD_CALLBACK)
 		return NULL;
 	return ksd;
+}
+
+static struct xseg_ksd *xseg_callback_own(struct xseg_sd *sd)
+{
+	return sd ? xseg_callback_own_ctx(&sd->ctx) : NULL;
 }
 
 int xseg_kcallback_set(struct xseg_sd *sd, xseg_kcallback_fn fn, void *priv,
@@ -212,17 +207,18 @@ int xseg_kcallback_set(struct xseg_sd *sd, xseg_kcallback_fn fn, void *priv,
 	return 0;
 }
 
-int xseg_kcallback_clear(struct xseg_sd *sd)
+/* Switches the callback of descriptor ctx off and waits for a running one; -EINVAL if none. */
+static int xseg_callback_stop(const struct xseg_sd_ctx *ctx)
 {
 	struct xseg_ksd *ksd;
 	struct xseg_khandle *kh;
 
-	kh = sd ? xseg_khandle_of(sd->ctx.xseg) : NULL;
+	kh = xseg_khandle_of(ctx->xseg);
 	if (!kh)
 		return -EINVAL;
 	might_sleep();
 	mutex_lock(&kh->lock);
-	ksd = xseg_callback_own(sd);
+	ksd = xseg_callback_own_ctx(ctx);
 	if (ksd) {
 		WRITE_ONCE(ksd->fn, NULL);
 		WRITE_ONCE(ksd->direct, false);
@@ -240,6 +236,21 @@ int xseg_kcallback_clear(struct xseg_sd *sd)
 	return 0;
 }
 
+int xseg_kcallback_clear(struct xseg_sd *sd)
+{
+	return sd ? xseg_callback_stop(&sd->ctx) : -EINVAL;
+}
+
+/*
+ * The descriptor is being put (by its owner, or by xseg_leave()): the callback may be running
+ * in its work item right now and use sd (xseg_kcallback_kick()), so stop it and wait before
+ * sd is freed.
+ */
+static void xseg_callback_put_desc(const struct xseg_sd_ctx *ctx)
+{
+	xseg_callback_stop(ctx);
+}
+
 int xseg_kcallback_kick(struct xseg_sd *sd)
 {
 	struct xseg_ksd *ksd = xseg_callback_own(sd);
@@ -249,3 +260,14 @@ int xseg_kcallback_kick(struct xseg_sd *sd)
 	queue_work(system_highpri_wq, &ksd->work);
 	return 0;
 }
+
+const struct xseg_signal_type xseg_callback_type = {
+	.name = XSEG_SIGNAL_CALLBACK,
+	.init_signal_desc = xseg_callback_init_desc,
+	.put_signal_desc = xseg_callback_put_desc,
+	.local_signal_init = xseg_callback_need_segdev,
+	.local_signal_quit = xseg_callback_local_quit,
+	.remote_signal_init = xseg_callback_need_segdev,
+	.wait_signal = xseg_callback_wait,
+	.signal = xseg_callback_signal,
+};

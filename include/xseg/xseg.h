@@ -112,6 +112,11 @@ struct xseg_signal_type {
 	/* a descriptor of this type is created / destroyed (last reference) */
 	int (*init_signal_desc)(const struct xseg_sd_ctx *ctx);
 	void (*quit_signal_desc)(const struct xseg_sd_ctx *ctx);
+	/*
+	 * this peer's handle on a descriptor is about to be freed (xseg_put_signal_desc(),
+	 * xseg_leave()): nothing of the type may still use it (a running callback) on return
+	 */
+	void (*put_signal_desc)(const struct xseg_sd_ctx *ctx);
 	/* this peer becomes / stops being able to receive signals of this type */
 	int (*local_signal_init)(struct xseg *xseg);
 	void (*local_signal_quit)(struct xseg *xseg);

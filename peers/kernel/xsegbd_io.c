@@ -532,7 +532,8 @@ void xsegbd_reply_callback(void *priv, unsigned int ctx)
 
 	for (n = 0; n < XSEGBD_REPLY_BUDGET; n++) {
 		ret = xseg_receive(dev->xseg, q->port, &req);
-		if (ret == -EAGAIN)
+		/* -EPERM: the port is no longer ours, the device is going away */
+		if (ret == -EAGAIN || ret == -EPERM)
 			break;
 		if (ret) {
 			/* refused by the core, or a request with a path left: not our reply */

@@ -471,6 +471,7 @@ err_unlock:
 
 int xseg_put_signal_desc(struct xseg_sd *sd)
 {
+	const struct xseg_signal_type *ops;
 	struct xseg_sd **pp;
 	struct xseg *xseg;
 	int ret = 0;
@@ -487,7 +488,10 @@ int xseg_put_signal_desc(struct xseg_sd *sd)
 	}
 	*pp = sd->next;
 	xseg->types[sd->type].live_sds--;
+	ops = xseg->types[sd->type].ops;
 	xseg_unlock(&xseg->lock);
+	if (ops && ops->put_signal_desc)
+		ops->put_signal_desc(&sd->ctx);
 
 	/* exactly once, against xseg_reclaim_sds() of another peer */
 	if (xseg_cmpxchg(&sd->ctx.shared->owner_ref, 1, 0))
