@@ -56,7 +56,14 @@ static void set_trap_flag(void *uctx, bool on)
 }
 #endif
 
-enum op { OP_ACCEPT, OP_RECEIVE, OP_SUBMIT, OP_RESPOND, OP_FORWARD };
+enum op {
+	OP_ACCEPT, OP_RECEIVE, OP_SUBMIT, OP_RESPOND, OP_FORWARD,
+	/* the claim and release of the tables' entries (claim_round()) */
+	OP_REG_ADD, OP_REG_DEL, OP_BUF_REG, OP_BUF_UNREG,
+};
+
+#define CL_NAME		"walk"	/* the registry name the claim walk's peer registers */
+#define CL_PORT		5
 
 /* Child side: the protected range and the store counter (process-local). */
 static struct {
@@ -153,8 +160,12 @@ static void disarm(void)
 /* The peer that dies: joins, sets up its side, makes the call under the trap, dies. */
 static int child(enum op op, void *mem, __u64 size, long stop_at)
 {
+	struct xseg_idc_buffer buf;
+	struct xseg_idc_lbuf lbuf;
 	struct xseg_request *req;
+	struct xseg_idc idc;
 	struct xseg *x;
+	__u32 idx;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (xseg_join_mem(mem, size, &x))
@@ -198,12 +209,64 @@ static int child(enum op op, void *mem, __u64 size, long stop_at)
 		if (xseg_forward(x, req, SERVER) != SERVER)
 			return 12;
 		break;
+	case OP_REG_ADD:
+		arm(mem, size, stop_at);
+		if (xseg_idc_registry_add(x, CL_NAME, CL_PORT, &idx))
+			return 12;
+		break;
+	case OP_REG_DEL:
+		if (xseg_idc_registry_add(x, CL_NAME, CL_PORT, &idx))
+			return 11;
+		arm(mem, size, stop_at);
+		if (xseg_idc_registry_del(x, idx))
+			return 12;
+		break;
+	case OP_BUF_REG:
+	case OP_BUF_UNREG:
+		if (xseg_idc_init(&idc, x, XSEG_SIGNAL_FUTEX) ||
+		    xseg_idc_buffer_alloc(&idc, 4096, &lbuf))
+			return 11;
+		if (op == OP_BUF_UNREG &&
+		    xseg_idc_register_buffer(&idc, &lbuf, XSEG_BUF_RIGHTS, &buf))
+			return 11;
+		arm(mem, size, stop_at);
+		if (op == OP_BUF_REG ?
+		    xseg_idc_register_buffer(&idc, &lbuf, XSEG_BUF_RIGHTS, &buf) :
+		    xseg_idc_unregister_buffer(&buf))
+			return 12;
+		break;
 	}
 	disarm();
 	__atomic_store_n(completed, 1, __ATOMIC_RELAXED);
 	/* dies holding whatever the call left it (no leave: a crash, not an exit) */
 	raise(SIGKILL);
 	return 13;
+}
+
+/*
+ * Forks the peer doing op on the segment at mem, stops it before its store number stop_at
+ * and kills it.  Returns whether its call completed.
+ */
+static bool kill_child(struct __test_metadata *_metadata, enum op op, void *mem, __u64 size,
+		       long stop_at)
+{
+	pid_t pid;
+	int st;
+
+	__atomic_store_n(completed, 0, __ATOMIC_RELAXED);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid)
+		_exit(child(op, mem, size, stop_at));
+	ASSERT_EQ(pid, waitpid(pid, &st, WUNTRACED));
+	if (WIFSTOPPED(st)) {
+		ASSERT_EQ(0, kill(pid, SIGKILL));
+		ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	}
+	/* killed, never a crash or a failed setup */
+	ASSERT_TRUE(WIFSIGNALED(st)) TH_LOG("exit %d", WEXITSTATUS(st));
+	ASSERT_EQ(SIGKILL, WTERMSIG(st));
+	return __atomic_load_n(completed, __ATOMIC_RELAXED);
 }
 
 struct round {
@@ -344,14 +407,11 @@ static bool kill_round(struct __test_metadata *_metadata, enum op op, long stop_
 	struct round r;
 	char what[64];
 	bool done;
-	pid_t pid;
-	int st;
 
 	snprintf(what, sizeof(what), "op %d, killed before store %ld, %s first", op, stop_at,
 		 consumer_first ? "consumer" : "reclaim");
 
 	ASSERT_EQ(0, round_setup(&r, op == OP_FORWARD ? MID : SERVER));
-	__atomic_store_n(completed, 0, __ATOMIC_RELAXED);
 	if (op == OP_RECEIVE) {
 		/* the replies wait in the originator's reply ring; the originator goes away */
 		ASSERT_EQ(0, drain_server(&r));
@@ -361,19 +421,7 @@ static bool kill_round(struct __test_metadata *_metadata, enum op op, long stop_
 		/* its port is the dead peer's: the original client leaves it */
 		ASSERT_EQ(0, xseg_leave_port(r.cl, CLIENT));
 
-	pid = fork();
-	ASSERT_GE(pid, 0);
-	if (!pid)
-		_exit(child(op, r.mem, r.size, stop_at));
-	ASSERT_EQ(pid, waitpid(pid, &st, WUNTRACED));
-	if (WIFSTOPPED(st)) {
-		ASSERT_EQ(0, kill(pid, SIGKILL));
-		ASSERT_EQ(pid, waitpid(pid, &st, 0));
-	}
-	/* killed, never a crash or a failed setup */
-	ASSERT_TRUE(WIFSIGNALED(st)) TH_LOG("exit %d", WEXITSTATUS(st));
-	ASSERT_EQ(SIGKILL, WTERMSIG(st));
-	done = __atomic_load_n(completed, __ATOMIC_RELAXED);
+	done = kill_child(_metadata, op, r.mem, r.size, stop_at);
 
 	/* a new consumer may find the dead peer's leftovers before or after reclaim */
 	if (consumer_first)
@@ -427,15 +475,74 @@ static bool kill_round(struct __test_metadata *_metadata, enum op op, long stop_
 	return done;
 }
 
+/*
+ * ---- the claim step of the segment tables (claim.c) ----
+ *
+ * The parent fills every entry of the service registry (or of the remote buffer table) but
+ * one; the child registers in that last entry, or deregisters from it, and is killed before
+ * each of its stores.  Then the parent must be able to register one more: the entry the
+ * dead peer was writing is never left claimed by nobody.
+ *
+ * One round of the claim walk; returns whether the child's call completed.
+ */
+static bool claim_round(struct __test_metadata *_metadata, enum op op, long stop_at)
+{
+	struct xseg_idc_buffer bufs[XSEG_IDC_BUFFERS];
+	struct xseg_idc_lbuf lbuf;
+	struct xseg_config cfg;
+	struct xseg_idc idc;
+	struct xseg *x;
+	char name[XSEG_IDC_NAME_LEN];
+	bool buffers = op == OP_BUF_REG || op == OP_BUF_UNREG;
+	__u32 i, idx, nr = buffers ? XSEG_IDC_BUFFERS : XSEG_IDC_SERVICES;
+	__u64 size;
+	void *mem;
+	bool done;
+
+	unit_small_config(&cfg);
+	ASSERT_EQ(0, xseg_segment_size(&cfg, &size));
+	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	ASSERT_EQ(0, xseg_init_mem(mem, size, &cfg));
+	ASSERT_EQ(0, xseg_join_mem(mem, size, &x));
+	ASSERT_EQ(0, xseg_idc_init(&idc, x, XSEG_SIGNAL_FUTEX));
+	ASSERT_EQ(0, xseg_idc_buffer_alloc(&idc, 4096, &lbuf));
+	/* every entry but one taken by a live peer */
+	for (i = 0; i < nr - 1; i++) {
+		snprintf(name, sizeof(name), "fill%u", i);
+		ASSERT_EQ(0, buffers ?
+			  xseg_idc_register_buffer(&idc, &lbuf, XSEG_BUF_RIGHTS, &bufs[i]) :
+			  xseg_idc_registry_add(x, name, CL_PORT, &idx));
+	}
+	done = kill_child(_metadata, op, mem, size, stop_at);
+
+	/* the last entry is this peer's to take, wherever the dead one stopped */
+	EXPECT_EQ(0, buffers ?
+		  xseg_idc_register_buffer(&idc, &lbuf, XSEG_BUF_RIGHTS, &bufs[nr - 1]) :
+		  xseg_idc_registry_add(x, CL_NAME, CL_PORT, &idx))
+		TH_LOG("op %d, killed before store %ld: the last entry is lost", op, stop_at);
+	if (!buffers)
+		EXPECT_EQ(0, xseg_idc_lookup(x, CL_NAME, &i));
+	xseg_idc_fini(&idc);
+	xseg_leave(x);
+	munmap(mem, size);
+	return done;
+}
+
 /* Walks every store of op; returns the number of stores the call makes. */
 static long walk(struct __test_metadata *_metadata, enum op op)
 {
 	long n;
 
 	for (n = 0; n < MAX_ROUNDS; n++) {
-		bool done = kill_round(_metadata, op, n, false);
+		bool done;
 
-		EXPECT_EQ(done, kill_round(_metadata, op, n, true));
+		if (op >= OP_REG_ADD) {
+			done = claim_round(_metadata, op, n);
+		} else {
+			done = kill_round(_metadata, op, n, false);
+			EXPECT_EQ(done, kill_round(_metadata, op, n, true));
+		}
 		if (done)
 			break;
 	}
@@ -499,153 +606,25 @@ TEST_F(walk, forwarder_killed_in_forward)
 	check_stores(_metadata, walk(_metadata, OP_FORWARD), 5);
 }
 
-/*
- * ---- the claim step of the segment tables (claim.c) ----
- *
- * The parent fills every entry of the service registry (or of the remote buffer table) but
- * one; the child registers in that last entry, or deregisters from it, and is killed before
- * each of its stores.  Then the parent must be able to register one more: the entry the
- * dead peer was writing is never left claimed by nobody.
- */
-enum claim_op { CL_REG_ADD, CL_REG_DEL, CL_BUF_REG, CL_BUF_UNREG };
-
-#define CL_NAME		"walk"
-#define CL_PORT		5
-
-static int claim_child(enum claim_op op, void *mem, __u64 size, long stop_at)
-{
-	struct xseg_idc_lbuf lbuf;
-	struct xseg_idc_buffer buf;
-	struct xseg_idc idc;
-	struct xseg *x;
-	__u32 idx;
-
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (xseg_join_mem(mem, size, &x))
-		return 10;
-	switch (op) {
-	case CL_REG_ADD:
-		arm(mem, size, stop_at);
-		if (xseg_idc_registry_add(x, CL_NAME, CL_PORT, &idx))
-			return 12;
-		break;
-	case CL_REG_DEL:
-		if (xseg_idc_registry_add(x, CL_NAME, CL_PORT, &idx))
-			return 11;
-		arm(mem, size, stop_at);
-		if (xseg_idc_registry_del(x, idx))
-			return 12;
-		break;
-	case CL_BUF_REG:
-	case CL_BUF_UNREG:
-		if (xseg_idc_init(&idc, x, XSEG_SIGNAL_FUTEX) ||
-		    xseg_idc_buffer_alloc(&idc, 4096, &lbuf))
-			return 11;
-		if (op == CL_BUF_UNREG &&
-		    xseg_idc_register_buffer(&idc, &lbuf, XSEG_BUF_RIGHTS, &buf))
-			return 11;
-		arm(mem, size, stop_at);
-		if (op == CL_BUF_REG ?
-		    xseg_idc_register_buffer(&idc, &lbuf, XSEG_BUF_RIGHTS, &buf) :
-		    xseg_idc_unregister_buffer(&buf))
-			return 12;
-		break;
-	}
-	disarm();
-	__atomic_store_n(completed, 1, __ATOMIC_RELAXED);
-	raise(SIGKILL);
-	return 13;
-}
-
-/* One round of the claim walk; returns whether the child's call completed. */
-static bool claim_round(struct __test_metadata *_metadata, enum claim_op op, long stop_at)
-{
-	struct xseg_idc_buffer bufs[XSEG_IDC_BUFFERS];
-	struct xseg_idc_lbuf lbuf;
-	struct xseg_config cfg;
-	struct xseg_idc idc;
-	struct xseg *x;
-	char name[XSEG_IDC_NAME_LEN];
-	bool buffers = op == CL_BUF_REG || op == CL_BUF_UNREG;
-	__u32 i, idx, nr = buffers ? XSEG_IDC_BUFFERS : XSEG_IDC_SERVICES;
-	__u64 size;
-	void *mem;
-	bool done;
-	pid_t pid;
-	int st;
-
-	unit_small_config(&cfg);
-	ASSERT_EQ(0, xseg_segment_size(&cfg, &size));
-	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, mem);
-	ASSERT_EQ(0, xseg_init_mem(mem, size, &cfg));
-	ASSERT_EQ(0, xseg_join_mem(mem, size, &x));
-	ASSERT_EQ(0, xseg_idc_init(&idc, x, XSEG_SIGNAL_FUTEX));
-	ASSERT_EQ(0, xseg_idc_buffer_alloc(&idc, 4096, &lbuf));
-	/* every entry but one taken by a live peer */
-	for (i = 0; i < nr - 1; i++) {
-		snprintf(name, sizeof(name), "fill%u", i);
-		ASSERT_EQ(0, buffers ?
-			  xseg_idc_register_buffer(&idc, &lbuf, XSEG_BUF_RIGHTS, &bufs[i]) :
-			  xseg_idc_registry_add(x, name, CL_PORT, &idx));
-	}
-	__atomic_store_n(completed, 0, __ATOMIC_RELAXED);
-	pid = fork();
-	ASSERT_GE(pid, 0);
-	if (!pid)
-		_exit(claim_child(op, mem, size, stop_at));
-	ASSERT_EQ(pid, waitpid(pid, &st, WUNTRACED));
-	if (WIFSTOPPED(st)) {
-		ASSERT_EQ(0, kill(pid, SIGKILL));
-		ASSERT_EQ(pid, waitpid(pid, &st, 0));
-	}
-	ASSERT_TRUE(WIFSIGNALED(st)) TH_LOG("exit %d", WEXITSTATUS(st));
-	ASSERT_EQ(SIGKILL, WTERMSIG(st));
-	done = __atomic_load_n(completed, __ATOMIC_RELAXED);
-
-	/* the last entry is this peer's to take, wherever the dead one stopped */
-	EXPECT_EQ(0, buffers ?
-		  xseg_idc_register_buffer(&idc, &lbuf, XSEG_BUF_RIGHTS, &bufs[nr - 1]) :
-		  xseg_idc_registry_add(x, CL_NAME, CL_PORT, &idx))
-		TH_LOG("op %d, killed before store %ld: the last entry is lost", op, stop_at);
-	if (!buffers)
-		EXPECT_EQ(0, xseg_idc_lookup(x, CL_NAME, &i));
-	xseg_idc_fini(&idc);
-	xseg_leave(x);
-	munmap(mem, size);
-	return done;
-}
-
-static long claim_walk(struct __test_metadata *_metadata, enum claim_op op)
-{
-	long n;
-
-	for (n = 0; n < MAX_ROUNDS; n++)
-		if (claim_round(_metadata, op, n))
-			break;
-	EXPECT_LT(n, MAX_ROUNDS);
-	return n;
-}
-
 TEST_F(walk, claimer_killed_in_registry_add)
 {
 	/* owner, state, name, port, gen, state */
-	check_stores(_metadata, claim_walk(_metadata, CL_REG_ADD), 4);
+	check_stores(_metadata, walk(_metadata, OP_REG_ADD), 4);
 }
 
 TEST_F(walk, releaser_killed_in_registry_del)
 {
-	check_stores(_metadata, claim_walk(_metadata, CL_REG_DEL), 3);
+	check_stores(_metadata, walk(_metadata, OP_REG_DEL), 3);
 }
 
 TEST_F(walk, claimer_killed_in_register_buffer)
 {
-	check_stores(_metadata, claim_walk(_metadata, CL_BUF_REG), 4);
+	check_stores(_metadata, walk(_metadata, OP_BUF_REG), 4);
 }
 
 TEST_F(walk, releaser_killed_in_unregister_buffer)
 {
-	check_stores(_metadata, claim_walk(_metadata, CL_BUF_UNREG), 4);
+	check_stores(_metadata, walk(_metadata, OP_BUF_UNREG), 4);
 }
 
 TEST_HARNESS_MAIN
