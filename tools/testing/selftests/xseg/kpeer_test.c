@@ -54,6 +54,31 @@ FIXTURE_TEARDOWN(kpeer)
 	EXPECT_EQ(0, xseg_destroy(&xseg_segdev_backend, self->name));
 }
 
+/*
+ * A kernel peer leaves (xseg_leave()) while the callback of one of its descriptors runs and
+ * is about to use that descriptor: the leave waits for it, nothing is used after its free
+ * (slub_debug would poison it, the kick would oops) and the callback never runs again.
+ */
+TEST(leave_while_callback_runs)
+{
+	struct xseg *xseg;
+	char name[64], params[128];
+
+	if (geteuid())
+		SKIP(return, "needs root");
+	if (kpeer_load_deps())
+		SKIP(return, "segdev.ko / xseg.ko not available");
+	snprintf(name, sizeof(name), "kpeer-race-%d", getpid());
+	ASSERT_EQ(0, kpeer_segment(name, &xseg));
+	snprintf(params, sizeof(params), "segment=%s leave_race=1", name);
+	ASSERT_EQ(0, kpeer_load("xseg_kpeer", params));
+	EXPECT_LE(1, kpeer_param("race_calls"));
+	EXPECT_EQ(0, kpeer_param("race_late"));
+	EXPECT_EQ(0, kpeer_unload());
+	EXPECT_EQ(0, xseg_leave(xseg));
+	EXPECT_EQ(0, xseg_destroy(&xseg_segdev_backend, name));
+}
+
 /* n READs of KPEER_SIZE bytes to dst at queue depth KPEER_QD; returns the bad replies. */
 static long kpeer_exchange(struct __test_metadata *_metadata, struct xseg *xseg, uint32_t dst,
 			   long n)

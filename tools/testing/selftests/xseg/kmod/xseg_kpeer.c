@@ -75,6 +75,17 @@ static bool atomic_signal;
 module_param(atomic_signal, bool, 0444);
 MODULE_PARM_DESC(atomic_signal, "Send every signal with interrupts off (default: 0)");
 
+static bool leave_race;
+module_param(leave_race, bool, 0444);
+MODULE_PARM_DESC(leave_race,
+		 "At load, leave a second handle while its callback runs (default: 0)");
+
+/* leave_race: callback calls, and calls that started after xseg_leave() returned */
+static ulong race_calls;
+module_param(race_calls, ulong, 0444);
+static ulong race_late;
+module_param(race_late, ulong, 0444);
+
 /* Counters (read-only).  Each has one writer: the kthread (_wq, k2k_*) or the callback. */
 static ulong served_wq;
 module_param(served_wq, ulong, 0444);
@@ -357,12 +368,58 @@ static int kpeer_thread_fn(void *unused)
 	return 0;
 }
 
+/*
+ * leave_race: a callback that sleeps, then uses its descriptor (xseg_kcallback_kick(), as
+ * xsegbd's reply callback does at its budget) and so runs again and again.  The handle is
+ * left while it sleeps: xseg_leave() must wait for it before it frees the descriptor (else
+ * the kick reads freed memory: slub_debug's poison, an oops), and it must never run after.
+ */
+static struct xseg_sd *race_sd;
+static bool race_left;
+
+static void kpeer_race_callback(void *priv, unsigned int ctx)
+{
+	WRITE_ONCE(race_calls, race_calls + 1);
+	if (READ_ONCE(race_left))
+		WRITE_ONCE(race_late, race_late + 1);
+	msleep(100);
+	xseg_kcallback_kick(race_sd);
+}
+
+static int kpeer_leave_race(void)
+{
+	struct xseg *x;
+	int i, ret;
+
+	ret = xseg_kernel_join(segment_name, &x);
+	if (ret)
+		return ret;
+	ret = xseg_local_signal_init(x, XSEG_SIGNAL_CALLBACK);
+	if (!ret)
+		ret = xseg_get_signal_desc(x, XSEG_SIGNAL_CALLBACK, &race_sd);
+	if (!ret)	/* queues the first call */
+		ret = xseg_kcallback_set(race_sd, kpeer_race_callback, NULL, 0);
+	/* leave while the callback sleeps */
+	for (i = 0; !ret && !READ_ONCE(race_calls) && i < 500; i++)
+		msleep(10);
+	xseg_leave(x);
+	WRITE_ONCE(race_left, true);
+	msleep(300);
+	pr_info("leave_race: %lu callback calls, %lu after leaving\n", race_calls, race_late);
+	return ret;
+}
+
 static int __init xseg_kpeer_init(void)
 {
 	int ret;
 
 	if (!segment_name)
 		return -EINVAL;
+	if (leave_race) {
+		ret = kpeer_leave_race();
+		if (ret)
+			return ret;
+	}
 	if (k2k_dst == UINT_MAX)
 		k2k_dst = port_cb;
 	ret = xseg_kernel_join(segment_name, &kpeer_xseg);
