@@ -38,14 +38,23 @@ ksft_skip() {
 	echo "ok $KSFT_NUM $1 # SKIP"
 }
 
+# ksft_took START: a comment with the time since START ($EPOCHREALTIME) when it is a
+# second or more, so that a slow run shows where its time went.
+ksft_took() {
+	local us=$((${EPOCHREALTIME/./} - ${1/./}))
+	[ "$us" -ge 1000000 ] && printf '# took %d.%01d s\n' $((us / 1000000)) $((us % 1000000 / 100000))
+	return 0
+}
+
 # ksft_test DESCRIPTION COMMAND...: pass when COMMAND succeeds; its output is kept as
 # comments.
 ksft_test() {
-	local desc=$1 out rc
+	local desc=$1 out rc t0=$EPOCHREALTIME
 	shift
 	out=$("$@" 2>&1)
 	rc=$?
 	[ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/# /'
+	ksft_took "$t0"
 	if [ $rc = 0 ]; then
 		ksft_pass "$desc"
 	else
@@ -56,11 +65,12 @@ ksft_test() {
 
 # ksft_test_fails DESCRIPTION COMMAND...: pass when COMMAND fails.
 ksft_test_fails() {
-	local desc=$1 out rc
+	local desc=$1 out rc t0=$EPOCHREALTIME
 	shift
 	out=$("$@" 2>&1)
 	rc=$?
 	[ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/# /'
+	ksft_took "$t0"
 	if [ $rc != 0 ]; then
 		ksft_pass "$desc"
 	else
