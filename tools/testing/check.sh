@@ -141,7 +141,9 @@ if [ "${VM:-1}" != 0 ]; then
 		rc=${PIPESTATUS[0]}
 		LAST_SKIP=0
 		if ! add_counts "vm-$k" "$log"; then
-			note_problem "the VM run on $k produced no summary (exit $rc)"
+			# the runner names each test before it runs: the last one named never ended
+			hung=$(grep -E '^# running ' "$log" | tail -n 1 | sed 's/^# running //')
+			note_problem "the VM run on $k produced no summary (exit $rc; last test started: ${hung:-none})"
 			fail=$((fail + 1))
 		elif [ "$rc" -ge 124 ]; then
 			note_problem "the VM run on $k failed (exit $rc: timeout or kernel problem)"

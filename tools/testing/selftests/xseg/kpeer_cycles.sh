@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# 50 (XSEG_KPEER_CYCLES) cycles of: create a segdev segment, insmod xseg_kpeer on it, kernel-to-kernel traffic,
+# 15 (XSEG_KPEER_CYCLES) cycles of: create a segdev segment, insmod xseg_kpeer on it, kernel-to-kernel traffic,
 # rmmod, destroy.  Nothing may leak: xseg.ko's count of kernel peer objects returns to 0,
 # segdev has no segment left, and unreclaimable slab does not grow by more than noise.
 
@@ -9,7 +9,7 @@
 xseg_need_root
 xseg_need_module xseg_kpeer
 
-CYCLES=${XSEG_KPEER_CYCLES:-50}
+CYCLES=${XSEG_KPEER_CYCLES:-15}
 K2K=200
 ctl_bin=$XSEG_TESTS/vm/kpeer_test
 

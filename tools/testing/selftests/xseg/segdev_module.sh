@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # segdev.ko module lifetime: unloading is refused while a segment exists (named, or
-# destroyed but still mapped) and works once the last one is gone; 50 (XSEG_SEGDEV_CYCLES) load / create /
+# destroyed but still mapped) and works once the last one is gone; 15 (XSEG_SEGDEV_CYCLES) load / create /
 # use / destroy / unload cycles leak no memory.  Segments are driven with
 # "segdev_test ctl" (tools/testing/selftests/xseg/segdev_test.c).
 #
@@ -19,7 +19,7 @@ ctl() {
 	"$ctl_bin" ctl "$@"
 }
 
-CYCLES=${XSEG_SEGDEV_CYCLES:-50}
+CYCLES=${XSEG_SEGDEV_CYCLES:-15}
 SEGS_PER_CYCLE=4
 SEG_SIZE=$((2 << 20))
 # A single leaked segment (2 MiB of vmalloc) exceeds this.
