@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Tests of the test rig itself, run on the host by make check: the VM runner relays exit
-# statuses, reports a guest kernel crash promptly, kills a hung guest at its timeout, and
-# the module build turns a warning into an error.  Each check can fail if the rig breaks.
+# statuses, reports a guest kernel crash and a task hung in D state promptly, kills a hung
+# guest at its timeout, and the module build turns a warning into an error.  Each check can fail if the rig breaks.
 
 . "$(dirname "$0")/selftests/xseg/common.sh"
 src=$XSEG_SRCTREE
@@ -24,6 +24,19 @@ took=$((SECONDS - start))
 ksft_test "a guest kernel crash fails the run with 125 (got $rc)" test "$rc" = 125
 ksft_test "the crash is reported promptly (${took}s < 120s)" test "$took" -lt 120
 ksft_test "the report names the panic" grep -q 'Kernel panic' <<< "$msg"
+
+# A task stuck in D state: a write to a frozen ext4 (fsfreeze) on a RAM disk, with the
+# hung-task check at 10 s: the guest panics with the task's stack.
+start=$SECONDS
+msg=$(XSEG_HUNG_TASK_SECS=10 "$run" --kernel "$kver" --timeout 150 -- sh -c \
+	'modprobe brd rd_nr=1 rd_size=32768 && sleep 1 && mkfs.ext4 -q -F /dev/ram0 &&
+	 mkdir -p /tmp/m && mount /dev/ram0 /tmp/m && fsfreeze -f /tmp/m && touch /tmp/m/x;
+	 sleep 300' 2>&1)
+rc=$?
+took=$((SECONDS - start))
+ksft_test "a task hung in D state fails the run with 125 (got $rc)" test "$rc" = 125
+ksft_test "the hung task is reported promptly (${took}s < 100s)" test "$took" -lt 100
+ksft_test "the report names the hung task" grep -q 'INFO: task touch:[0-9]* blocked' <<< "$msg"
 
 start=$SECONDS
 "$run" --kernel "$kver" --timeout 40 -- sleep 600 > /dev/null 2>&1
