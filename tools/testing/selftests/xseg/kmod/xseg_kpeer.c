@@ -401,7 +401,7 @@ static int kpeer_leave_race(void)
 		ret = xseg_kcallback_set(race_sd, kpeer_race_callback, NULL, 0);
 	/* leave while the callback sleeps */
 	for (i = 0; !ret && !READ_ONCE(race_calls) && i < 500; i++)
-		msleep(10);
+		usleep_range(10000, 20000);
 	xseg_leave(x);
 	WRITE_ONCE(race_left, true);
 	msleep(300);
