@@ -3,7 +3,8 @@
 #
 # Tests of the test rig itself, run on the host by make check: the VM runner relays exit
 # statuses, reports a guest kernel crash and a task hung in D state promptly, kills a hung
-# guest at its timeout, and the module build turns a warning into an error.  Each check can fail if the rig breaks.
+# guest at its timeout, and the module build turns a warning into an error.  Each check can
+# fail if the rig breaks.
 
 . "$(dirname "$0")/selftests/xseg/common.sh"
 src=$XSEG_SRCTREE

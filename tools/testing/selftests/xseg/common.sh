@@ -46,15 +46,24 @@ ksft_took() {
 	return 0
 }
 
-# ksft_test DESCRIPTION COMMAND...: pass when COMMAND succeeds; its output is kept as
-# comments.
-ksft_test() {
-	local desc=$1 out rc t0=$EPOCHREALTIME
-	shift
+# ksft_run COMMAND...: runs COMMAND, its output kept as comments, then how long it took;
+# returns its status.
+ksft_run() {
+	local out rc t0=$EPOCHREALTIME
 	out=$("$@" 2>&1)
 	rc=$?
 	[ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/# /'
 	ksft_took "$t0"
+	return $rc
+}
+
+# ksft_test DESCRIPTION COMMAND...: pass when COMMAND succeeds; its output is kept as
+# comments.
+ksft_test() {
+	local desc=$1 rc
+	shift
+	ksft_run "$@"
+	rc=$?
 	if [ $rc = 0 ]; then
 		ksft_pass "$desc"
 	else
@@ -65,12 +74,10 @@ ksft_test() {
 
 # ksft_test_fails DESCRIPTION COMMAND...: pass when COMMAND fails.
 ksft_test_fails() {
-	local desc=$1 out rc t0=$EPOCHREALTIME
+	local desc=$1 rc
 	shift
-	out=$("$@" 2>&1)
+	ksft_run "$@"
 	rc=$?
-	[ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/# /'
-	ksft_took "$t0"
 	if [ $rc != 0 ]; then
 		ksft_pass "$desc"
 	else
