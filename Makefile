@@ -10,7 +10,7 @@
 #                          in a QEMU guest for each target kernel
 #   make demo              boot a VM, serve a block device from a userspace peer, use it
 #   make bench [QUICK=1]   every benchmark (IPC, block, scaling) natively and in the VM;
-#                          report in bench/results/latest.md (QUICK=1: CI smoke run, < 5 min)
+#                          report in bench/results/latest.md (QUICK=1: CI smoke run, about 3 min)
 #   make V=1               show full commands (passed through to Kbuild)
 #   make WERROR=0          do not turn warnings into errors (they are errors by default)
 #   make clean             remove everything built (build/ and nothing else)
