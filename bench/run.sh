@@ -32,7 +32,7 @@
 set -uo pipefail
 
 src=$(cd "$(dirname "$0")/.." && pwd)
-cd "$src"
+cd "$src" || exit 1
 quick=${QUICK:-0}
 [ "$quick" = 0 ] || quick=1
 runs=${BENCH_RUNS:-3}
