@@ -23,20 +23,21 @@ msg=$("$run" --kernel "$kver" --timeout 300 -- sh -c 'echo c > /proc/sysrq-trigg
 rc=$?
 took=$((SECONDS - start))
 ksft_test "a guest kernel crash fails the run with 125 (got $rc)" test "$rc" = 125
-ksft_test "the crash is reported promptly (${took}s < 120s)" test "$took" -lt 120
+ksft_test "the crash is reported before the timeout (${took}s < 200s)" test "$took" -lt 200
 ksft_test "the report names the panic" grep -q 'Kernel panic' <<< "$msg"
 
 # A task stuck in D state: a write to a frozen ext4 (fsfreeze) on a RAM disk, with the
-# hung-task check at 10 s: the guest panics with the task's stack.
+# hung-task check at 10 s: the guest panics with the task's stack.  About 35 s here; the
+# limits leave room for a host several times slower (150 s timed out with 60% CPU steal).
 start=$SECONDS
-msg=$(XSEG_HUNG_TASK_SECS=10 "$run" --kernel "$kver" --timeout 150 -- sh -c \
+msg=$(XSEG_HUNG_TASK_SECS=10 "$run" --kernel "$kver" --timeout 600 -- sh -c \
 	'modprobe brd rd_nr=1 rd_size=32768 && sleep 1 && mkfs.ext4 -q -F /dev/ram0 &&
 	 mkdir -p /tmp/m && mount /dev/ram0 /tmp/m && fsfreeze -f /tmp/m && touch /tmp/m/x;
 	 sleep 300' 2>&1)
 rc=$?
 took=$((SECONDS - start))
 ksft_test "a task hung in D state fails the run with 125 (got $rc)" test "$rc" = 125
-ksft_test "the hung task is reported promptly (${took}s < 100s)" test "$took" -lt 100
+ksft_test "the hung task is reported before the timeout (${took}s < 400s)" test "$took" -lt 400
 ksft_test "the report names the hung task" grep -q 'INFO: task touch:[0-9]* blocked' <<< "$msg"
 
 start=$SECONDS
