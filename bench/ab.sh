@@ -94,6 +94,12 @@ fio_run() {
 				-g none > "$out/perf-$label-comm.txt" 2>&1
 			perf report -i "$work/perf.data" --stdio --no-children --comm fio \
 				--sort sym --percent-limit 0.3 -g none > "$out/perf-$label-fio.txt" 2>&1
+			perf report -i "$work/perf.data" --stdio --no-children --sort comm,sym \
+				--percent-limit 0.5 -g none > "$out/perf-$label-commsym.txt" 2>&1
+			# who calls the three hottest symbols
+			perf report -i "$work/perf.data" --stdio --no-children --sort sym \
+				--percent-limit 5 -g caller,2,callee,function,percent \
+				> "$out/perf-$label-callers.txt" 2>&1
 		else
 			perf sched latency -i "$work/perf.data" --sort max \
 				> "$out/sched-$label.txt" 2>&1
@@ -214,6 +220,11 @@ if [ -n "$profile" ]; then
 		esac
 	done
 fi
+
+# the clocksource decides what every clock_gettime() costs (tools/testing/vm/run: tsc=reliable)
+log "clocksource: $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)," \
+	"kernel command line: $(cat /proc/cmdline)"
+dmesg | grep -i 'clocksource.*unstable\|switched to clocksource' | sed 's/^/    dmesg: /'
 
 python3 - "$res" <<-'EOF'
 import collections, statistics, sys

@@ -50,6 +50,8 @@
  */
 #define PEER_SPIN_US		1000
 #define PEER_SPIN_US_MAX	1000000
+/* Busy polling reads the clock once per this many empty looks (serve.c). */
+#define PEER_CLOCK_LOOKS	16
 #define PEER_XSTR(x)		#x
 #define PEER_STR(x)		PEER_XSTR(x)
 
