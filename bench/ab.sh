@@ -71,18 +71,27 @@ fio_run() {
 	${fio_cpus:+cpus_allowed=$fio_cpus}
 	rw=randread
 	bs=4k
-	[qd1]
-	iodepth=1
-	[qd32]
-	iodepth=32
 	EOF
-	# the profilers wrap fio itself: its start-up under TCG takes seconds
+	if [ "$prof" = perf ]; then
+		# the steady state of QD32 only: perf samples 4 s in the middle of a 16 s job
+		printf '[qd32]\niodepth=32\nruntime=16\n' >> "$work/job.fio"
+	else
+		printf '[qd1]\niodepth=1\n[qd32]\niodepth=32\n' >> "$work/job.fio"
+	fi
+	# perf sched wraps fio itself: its start-up under TCG takes seconds
 	case "$prof" in
-	perf) pre=(perf record -a -g -F 499 -e cpu-clock -o "$work/perf.data" --) ;;
 	sched) pre=(perf sched record -o "$work/perf.data" --) ;;
 	esac
-	if ! timeout -k 5 $((runtime * 4 + 120)) "${pre[@]}" fio --output-format=json \
-		--output="$work/fio.json" "$work/job.fio" > "$work/fio.err" 2>&1; then
+	timeout -k 5 $((runtime * 4 + 120)) "${pre[@]}" fio --output-format=json \
+		--output="$work/fio.json" "$work/job.fio" > "$work/fio.err" 2>&1 &
+	local fpid=$!
+	if [ "$prof" = perf ]; then
+		# fio's start-up (seconds under TCG) and ramp are over after about 8 s
+		sleep 9
+		perf record -a -g -F 499 -e cpu-clock -o "$work/perf.data" -- sleep 4 \
+			> /dev/null 2>&1
+	fi
+	if ! wait "$fpid"; then
 		log "$label: fio failed: $(tail -2 "$work/fio.err")"
 		return 1
 	fi
@@ -90,7 +99,7 @@ fio_run() {
 		if [ "$prof" = perf ]; then
 			perf report -i "$work/perf.data" --stdio --no-children --sort sym \
 				--percent-limit 0.3 -g none > "$out/perf-$label.txt" 2>&1
-			perf report -i "$work/perf.data" --stdio --no-children --sort comm \
+			perf report -i "$work/perf.data" --stdio --no-children --sort cpu,comm \
 				-g none > "$out/perf-$label-comm.txt" 2>&1
 			perf report -i "$work/perf.data" --stdio --no-children --comm fio \
 				--sort sym --percent-limit 0.3 -g none > "$out/perf-$label-fio.txt" 2>&1

@@ -46,6 +46,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <xseg/compiler.h>
 #include <xseg/user_types.h>
 
 static_assert(sizeof(struct xseg_futex_data) == XSEG_SD_DATA_SIZE, "futex data size");
@@ -101,17 +102,6 @@ __u32 xseg_futex_get_spin_ns(void)
 static long xseg_futex(u32 *uaddr, int op, u32 val, const struct timespec *ts)
 {
 	return syscall(SYS_futex, uaddr, op, val, ts, NULL, 0);
-}
-
-static inline void xseg_cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__SSE2__)	/* pause: SSE2 on 32-bit x86 */
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield" ::: "memory");
-#else
-	__asm__ __volatile__("" ::: "memory");
-#endif
 }
 
 static void xseg_futex_adapt(u32 bound, u64 waited_ns)

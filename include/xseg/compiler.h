@@ -18,6 +18,18 @@
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 #endif
+
+/* One step of a busy-wait loop: tells the CPU (and a hypervisor) that we are spinning. */
+static inline void xseg_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__SSE2__)	/* pause: SSE2 on 32-bit x86 */
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#else
+	__asm__ __volatile__("" ::: "memory");
+#endif
+}
 #endif
 
 #endif /* _XSEG_COMPILER_H */

@@ -95,13 +95,6 @@ static void pin(int cpu)
 	sched_setaffinity(0, sizeof(set), &set);
 }
 
-static void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__SSE2__)	/* pause: SSE2 on 32-bit x86 */
-	__builtin_ia32_pause();
-#endif
-}
-
 static void busy_work(__u32 ns)
 {
 	__u64 end;
@@ -110,7 +103,7 @@ static void busy_work(__u32 ns)
 		return;
 	end = now_ns() + ns;
 	while (now_ns() < end)
-		cpu_relax();
+		xseg_cpu_relax();
 }
 
 static long futex(__u32 *w, int op, __u32 val)
@@ -186,7 +179,7 @@ static bool base_recv(enum base b, int fd, __u32 *w, __u32 v)
 	switch (b) {
 	case B_SPIN:
 		while (__atomic_load_n(w, __ATOMIC_ACQUIRE) != v)
-			cpu_relax();
+			xseg_cpu_relax();
 		return true;
 	case B_FUTEX:
 		while ((cur = __atomic_load_n(w, __ATOMIC_ACQUIRE)) != v)
