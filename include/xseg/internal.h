@@ -67,6 +67,11 @@ struct xseg {
 	/* protects bound[] writes, sds, types[] and the registry references they hold */
 	struct xseg_lock lock;
 	u8 *bound;			/* nr_ports flags: this handle bound the port */
+	/*
+	 * nr_ports: where xseg_get_request() from each source port starts looking for a free
+	 * request.  Process-local and advisory (relaxed loads and stores; any value works).
+	 */
+	u32 *req_cursor;
 	struct xseg_sd *sds;		/* this peer's descriptor handles */
 	struct xseg_type_state types[XSEG_MAX_TYPES + 1];	/* by type id */
 	xseg_counter_t nr_signals;

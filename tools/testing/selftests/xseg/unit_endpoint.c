@@ -613,7 +613,7 @@ TEST(no_idc_feature)
 	mem = unit_mem_segment(&cfg, &size);
 	ASSERT_NE(NULL, mem);
 	h = mem;
-	h->features = XSEG_FEAT_TICKETS;
+	h->features = XSEG_FEAT_TICKETS | XSEG_FEAT_REQ_CLAIM;
 	h->idc_off = 0;
 	h->size = h->heap_off + h->heap_size;
 	ASSERT_EQ(0, xseg_join_mem(mem, h->size, &x));
