@@ -57,37 +57,58 @@ int xseg_req_index(struct xseg *xseg, struct xseg_request *req)
  * holder 0 -> our tag, then of state FREE -> GOT.  Put sets state FREE, then holder 0.  No
  * list links the free requests, so no store of either leaves one that nobody can find: a peer
  * killed between the two leaves a FREE request naming it, which xseg_reclaim_requests()
- * hands back.  The scan starts at a process-local cursor per source port and sweeps forward:
- * the requests ahead of it were taken about nr_requests gets ago and are mostly free again,
- * so a get usually succeeds at its first look, and peers do not share a hot word.
+ * hands back.
  *
+ * Where to look (struct xseg_req_cursor, process-local, per source port, so peers share no
+ * hot word): first the request this handle last put from the port, which is still in its
+ * cache (a request at a time, or a reply put before each get, reuses one request as the
+ * old stack did); then a sweep onwards from where the previous one stopped, in which the
+ * requests ahead were taken about nr_requests gets ago and are mostly free again, so a sweep
+ * usually succeeds at its first look even when many requests are in flight.
+ */
+static bool xseg_req_claim(struct xseg *xseg, u32 i)
+{
+	struct xseg_request *req = xseg_req_at(xseg, i);
+
+	if (xseg_load_relaxed(&req->state) != XSEG_RS_FREE || xseg_load_relaxed(&req->holder))
+		return false;
+	/* fully ordered; pairs with the store_release of holder 0 in xseg_do_put() */
+	if (!xseg_cmpxchg(&req->holder, 0, xseg->tag))
+		return false;
+	/* ours: a peer killed from here on leaves its tag on the request */
+	if (!xseg_cmpxchg(&req->state, XSEG_RS_FREE, XSEG_RS_GOT)) {
+		xseg_err("request %u: holder 0 but state %u; skipped", i,
+			 xseg_load_relaxed(&req->state));
+		xseg_cmpxchg(&req->holder, xseg->tag, 0);
+		return false;
+	}
+	return true;
+}
+
+/*
  * Returns the index of the request claimed, now GOT and held by us, or -ENOBUFS after one
- * look at every request (a table whose holder or state words are all taken or corrupted).
+ * look at every request.
  */
 static int xseg_req_claim_free(struct xseg *xseg, u32 src, u32 *idxp)
 {
+	struct xseg_req_cursor *cur = &xseg->req_cursor[src];
 	u32 nr = xseg->g.nr_requests, i, n;
 
-	i = xseg_load_relaxed(&xseg->req_cursor[src]);
+	i = xseg_load_relaxed(&cur->last_put);
+	if (i) {
+		xseg_store_relaxed(&cur->last_put, 0);
+		if (i <= nr && xseg_req_claim(xseg, i - 1)) {
+			*idxp = i - 1;
+			return 0;
+		}
+	}
+	i = xseg_load_relaxed(&cur->next);
 	if (i >= nr)
 		i = 0;
 	for (n = 0; n < nr; n++, i = i + 1 < nr ? i + 1 : 0) {
-		struct xseg_request *req = xseg_req_at(xseg, i);
-
-		if (xseg_load_relaxed(&req->state) != XSEG_RS_FREE ||
-		    xseg_load_relaxed(&req->holder))
+		if (!xseg_req_claim(xseg, i))
 			continue;
-		/* fully ordered; pairs with the store_release of holder 0 in xseg_do_put() */
-		if (!xseg_cmpxchg(&req->holder, 0, xseg->tag))
-			continue;
-		/* ours: a peer killed from here on leaves its tag on the request */
-		if (!xseg_cmpxchg(&req->state, XSEG_RS_FREE, XSEG_RS_GOT)) {
-			xseg_err("request %u: holder 0 but state %u; skipped", i,
-				 xseg_load_relaxed(&req->state));
-			xseg_cmpxchg(&req->holder, xseg->tag, 0);
-			continue;
-		}
-		xseg_store_relaxed(&xseg->req_cursor[src], i + 1 < nr ? i + 1 : 0);
+		xseg_store_relaxed(&cur->next, i + 1 < nr ? i + 1 : 0);
 		*idxp = i;
 		return 0;
 	}
@@ -457,7 +478,7 @@ static int xseg_do_put(struct xseg *xseg, struct xseg_request *req, u32 idx, u32
 
 int xseg_put_request(struct xseg *xseg, struct xseg_request *req)
 {
-	u32 idx, state;
+	u32 idx, state, src;
 	int ret;
 
 	ret = xseg_req_idx(xseg, req, &idx);
@@ -466,9 +487,13 @@ int xseg_put_request(struct xseg *xseg, struct xseg_request *req)
 	state = xseg_load_relaxed(&req->state);
 	if (state != XSEG_RS_GOT && state != XSEG_RS_CONCLUDED)
 		return -EINVAL;
-	if (!xseg_port_is_mine(xseg, xseg_load_relaxed(&req->src)))
+	src = xseg_load_relaxed(&req->src);
+	if (!xseg_port_is_mine(xseg, src))
 		return -EPERM;
-	return xseg_do_put(xseg, req, idx, state);
+	ret = xseg_do_put(xseg, req, idx, state);
+	if (!ret)
+		xseg_store_relaxed(&xseg->req_cursor[src].last_put, idx + 1);
+	return ret;
 }
 
 int xseg_req_target(struct xseg *xseg, struct xseg_request *req, char **targetp,

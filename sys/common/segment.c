@@ -142,7 +142,7 @@ static struct xseg *xseg_handle_alloc(void *base, const struct xseg_geom *g)
 		goto err_bound;
 	/* each port starts its scan of the request table in its own part of it */
 	for (i = 0; i < g->nr_ports; i++)
-		xseg->req_cursor[i] = (u64)i * g->nr_requests / g->nr_ports;
+		xseg->req_cursor[i].next = (u64)i * g->nr_requests / g->nr_ports;
 	xseg->base = base;
 	xseg->g = *g;
 	xseg->tag = xseg_dom_peer_tag();
