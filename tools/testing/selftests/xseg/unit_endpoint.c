@@ -1193,7 +1193,7 @@ FIXTURE_TEARDOWN(kill)
 	__u32 stranded;
 
 	/*
-	 * Every peer is gone: whatever dead ones held comes back to the free stack, wherever
+	 * Every peer is gone: whatever dead ones held is free again, wherever
 	 * they were killed (a request in flight is either queued under its ticket or names its
 	 * holder, see struct xseg_ring).  One still queued in a ring is ours to answer and put
 	 * back: a failure too.
