@@ -58,6 +58,17 @@ struct xseg_type_state {
 	bool remote_ready;	/* remote_signal_init() done */
 };
 
+/*
+ * Where xseg_get_request() from one source port looks for a free request (request.c):
+ * first the one this handle last put from that port, then onwards from where its previous
+ * scan stopped.  Process-local and advisory: loaded and stored relaxed by whichever thread
+ * gets or puts, any value is harmless (the claim CAS decides).
+ */
+struct xseg_req_cursor {
+	u32 last_put;			/* index + 1 of the request last put, 0 = none */
+	u32 next;			/* where the next scan starts */
+};
+
 struct xseg {
 	u8 *base;
 	struct xseg_geom g;
@@ -67,6 +78,7 @@ struct xseg {
 	/* protects bound[] writes, sds, types[] and the registry references they hold */
 	struct xseg_lock lock;
 	u8 *bound;			/* nr_ports flags: this handle bound the port */
+	struct xseg_req_cursor *req_cursor;	/* nr_ports, see below */
 	struct xseg_sd *sds;		/* this peer's descriptor handles */
 	struct xseg_type_state types[XSEG_MAX_TYPES + 1];	/* by type id */
 	xseg_counter_t nr_signals;

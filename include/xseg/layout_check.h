@@ -26,8 +26,8 @@ XSEG_ASSERT_OFF(xseg_header, alloc_unit, 52);
 XSEG_ASSERT_OFF(xseg_header, ports_off, 56);
 XSEG_ASSERT_OFF(xseg_header, heap_size, 128);
 XSEG_ASSERT_OFF(xseg_header, creator, 136);
-/* the two hot words each own a cache line */
-XSEG_ASSERT_OFF(xseg_header, free_head, 192);
+/* the old free stack head stays reserved; the hot allocator hint owns a cache line */
+XSEG_ASSERT_OFF(xseg_header, reserved1, 192);
 XSEG_ASSERT_OFF(xseg_header, alloc_hint, 256);
 static_assert(sizeof(struct xseg_header) <= XSEG_HEADER_SIZE, "header does not fit");
 

@@ -50,7 +50,7 @@ struct xseg_info {
 	__u64 heap_used;	/* bytes */
 	__u64 heap_largest_free;	/* largest contiguous free run, bytes */
 	__u32 ports_bound;
-	__u32 requests_free;	/* requests in state FREE */
+	__u32 requests_free;	/* requests a get can take: FREE, no holder */
 	__u32 sds_active;
 	__u32 types_registered;
 };

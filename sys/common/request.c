@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Requests: the free request stack and the request flow.
+ * Requests: their allocation and the request flow.
  *
- *   get -> GOT -> prep -> submit -> SUBMITTED (request ring of dst) -> accept -> SERVING
+ *   FREE -> get -> GOT -> prep -> submit -> SUBMITTED (request ring of dst) -> accept -> SERVING
  *   SERVING -> forward -> SUBMITTED (request ring of the new dst, forwarder pushed on path)
  *   SERVING -> respond -> RESPONDED (reply ring of the port popped from path)
  *   RESPONDED -> receive -> SERVING (path not empty: a forwarder, which responds in turn)
@@ -16,15 +16,12 @@
  *
  * Who holds a request is always written in it, so that a peer killed at any instruction
  * strands nothing (XSEG_FEAT_TICKETS, see struct xseg_ring): holder is the holder's tag from
- * get to the publishing of a hand-over, the ticket of the ring slot while queued, the
- * consumer's tag from its claim on.  xseg_reclaim_requests() acts on the requests whose
- * holder is dead, or whose ticket names a slot that does not hold them.
+ * the claim of a get to the publishing of a hand-over, the ticket of the ring slot while
+ * queued, the consumer's tag from its claim on, and 0 once put (XSEG_FEAT_REQ_CLAIM).
+ * xseg_reclaim_requests() acts on the requests whose holder is dead, or whose ticket names a
+ * slot that does not hold them.
  */
 #include <xseg/internal.h>
-
-#define XSEG_FREE_TOP(h)	((u32)(h))
-#define XSEG_FREE_TAG(h)	((u32)((h) >> 32))
-#define XSEG_FREE_HEAD(tag, top)	(((u64)(tag) << 32) | (top))
 
 /* ring numbers (queue tickets) of a port's request and reply rings */
 #define XSEG_RQ(portno)		((portno) * 2)
@@ -54,49 +51,68 @@ int xseg_req_index(struct xseg *xseg, struct xseg_request *req)
 	return ret ? ret : (int)idx;
 }
 
-static void xseg_free_push(struct xseg *xseg, u32 idx)
+/*
+ * Allocation (XSEG_FEAT_REQ_CLAIM): a request is free when its state is FREE and its holder
+ * 0, and is taken by claiming it in place, as claim.c does for the registry entries: CAS of
+ * holder 0 -> our tag, then of state FREE -> GOT.  Put sets state FREE, then holder 0.  No
+ * list links the free requests, so no store of either leaves one that nobody can find: a peer
+ * killed between the two leaves a FREE request naming it, which xseg_reclaim_requests()
+ * hands back.
+ *
+ * Where to look (struct xseg_req_cursor, process-local, per source port, so peers share no
+ * hot word): first the request this handle last put from the port, which is still in its
+ * cache (a request at a time, or a reply put before each get, reuses one request as the
+ * old stack did); then a sweep onwards from where the previous one stopped, in which the
+ * requests ahead were taken about nr_requests gets ago and are mostly free again, so a sweep
+ * usually succeeds at its first look even when many requests are in flight.
+ */
+static bool xseg_req_claim(struct xseg *xseg, u32 i)
 {
-	u64 *head = &xseg_hdr(xseg)->free_head;
-	struct xseg_request *req = xseg_req_at(xseg, idx);
-	unsigned int tries;
+	struct xseg_request *req = xseg_req_at(xseg, i);
 
-	for (tries = 0; tries < XSEG_CAS_TRIES; tries++) {
-		u64 h = xseg_load_relaxed(head);
-
-		xseg_store_relaxed(&req->next, XSEG_FREE_TOP(h));
-		/* fully ordered: next and state FREE are visible to whoever pops idx */
-		if (xseg_cmpxchg(head, h, XSEG_FREE_HEAD(XSEG_FREE_TAG(h) + 1, idx + 1)))
-			return;
+	if (xseg_load_relaxed(&req->state) != XSEG_RS_FREE || xseg_load_relaxed(&req->holder))
+		return false;
+	/* fully ordered; pairs with the store_release of holder 0 in xseg_do_put() */
+	if (!xseg_cmpxchg(&req->holder, 0, xseg->tag))
+		return false;
+	/* ours: a peer killed from here on leaves its tag on the request */
+	if (!xseg_cmpxchg(&req->state, XSEG_RS_FREE, XSEG_RS_GOT)) {
+		xseg_err("request %u: holder 0 but state %u; skipped", i,
+			 xseg_load_relaxed(&req->state));
+		xseg_cmpxchg(&req->holder, xseg->tag, 0);
+		return false;
 	}
-	/* only a peer rewriting the head in a loop gets here; the request is leaked */
-	xseg_err("free request stack contended, request %u leaked", idx);
+	return true;
 }
 
-static int xseg_free_pop(struct xseg *xseg, u32 *idxp)
+/*
+ * Returns the index of the request claimed, now GOT and held by us, or -ENOBUFS after one
+ * look at every request.
+ */
+static int xseg_req_claim_free(struct xseg *xseg, u32 src, u32 *idxp)
 {
-	u64 *head = &xseg_hdr(xseg)->free_head;
-	u32 nr = xseg->g.nr_requests;
-	unsigned int tries;
+	struct xseg_req_cursor *cur = &xseg->req_cursor[src];
+	u32 nr = xseg->g.nr_requests, i, n;
 
-	for (tries = 0; tries < XSEG_CAS_TRIES; tries++) {
-		/* pairs with the fully ordered CAS in xseg_free_push() */
-		u64 h = xseg_load_acquire(head);
-		u32 top = XSEG_FREE_TOP(h), next;
-
-		if (!top)
-			return -ENOBUFS;
-		if (top > nr)
-			return -EIO;
-		next = xseg_load_relaxed(&xseg_req_at(xseg, top - 1)->next);
-		/* a stale next (top was popped meanwhile) fails the CAS thanks to the tag */
-		if (next > nr)
-			continue;
-		if (xseg_cmpxchg(head, h, XSEG_FREE_HEAD(XSEG_FREE_TAG(h) + 1, next))) {
-			*idxp = top - 1;
+	i = xseg_load_relaxed(&cur->last_put);
+	if (i) {
+		xseg_store_relaxed(&cur->last_put, 0);
+		if (i <= nr && xseg_req_claim(xseg, i - 1)) {
+			*idxp = i - 1;
 			return 0;
 		}
 	}
-	return -EIO;
+	i = xseg_load_relaxed(&cur->next);
+	if (i >= nr)
+		i = 0;
+	for (n = 0; n < nr; n++, i = i + 1 < nr ? i + 1 : 0) {
+		if (!xseg_req_claim(xseg, i))
+			continue;
+		xseg_store_relaxed(&cur->next, i + 1 < nr ? i + 1 : 0);
+		*idxp = i;
+		return 0;
+	}
+	return -ENOBUFS;
 }
 
 void xseg_requests_init(struct xseg *xseg)
@@ -108,17 +124,18 @@ void xseg_requests_init(struct xseg *xseg)
 
 		req->index = i;
 		req->state = XSEG_RS_FREE;
-		req->next = i + 1 < nr ? i + 2 : 0;
+		req->holder = 0;
 	}
-	xseg_hdr(xseg)->free_head = XSEG_FREE_HEAD(0, 1);
 }
 
+/* Requests a get can take now: FREE and held by nobody. */
 u32 xseg_requests_free_count(struct xseg *xseg)
 {
 	u32 i, n = 0;
 
 	for (i = 0; i < xseg->g.nr_requests; i++)
-		if (xseg_load_relaxed(&xseg_req_at(xseg, i)->state) == XSEG_RS_FREE)
+		if (xseg_load_relaxed(&xseg_req_at(xseg, i)->state) == XSEG_RS_FREE &&
+		    !xseg_load_relaxed(&xseg_req_at(xseg, i)->holder))
 			n++;
 	return n;
 }
@@ -132,7 +149,7 @@ static void xseg_req_reset(struct xseg_request *req, u64 holder, u32 src, u32 ds
 	req->size = 0;
 	req->serviced = 0;
 	req->result = 0;
-	req->next = 0;
+	req->pad0 = 0;
 	req->src = src;
 	req->dst = dst;
 	req->path_len = 0;
@@ -155,14 +172,10 @@ int xseg_get_request(struct xseg *xseg, __u32 src, __u32 dst, struct xseg_reques
 		return -EINVAL;
 	if (!xseg_port_is_mine(xseg, src))
 		return -EPERM;
-	ret = xseg_free_pop(xseg, &idx);
+	ret = xseg_req_claim_free(xseg, src, &idx);
 	if (ret)
 		return ret;
 	req = xseg_req_at(xseg, idx);
-	if (!xseg_cmpxchg(&req->state, XSEG_RS_FREE, XSEG_RS_GOT)) {
-		xseg_err("request %u on the free stack is not free; dropped", idx);
-		return -EIO;
-	}
 	xseg_req_reset(req, xseg->tag, src, dst);
 	*reqp = req;
 	return 0;
@@ -447,23 +460,25 @@ int xseg_forward(struct xseg *xseg, struct xseg_request *req, __u32 new_dst)
 	return new_dst;
 }
 
-/* Returns a request in state from to the free stack; caller checked ownership. */
+/* Frees a request in state from, which we hold; the caller checked ownership. */
 static int xseg_do_put(struct xseg *xseg, struct xseg_request *req, u32 idx, u32 from)
 {
-	/* still named its holder until FREE: a peer killed in between leaves it to reclaim */
+	/*
+	 * Still named its holder until FREE, and after: a peer killed before the state change
+	 * leaves it to reclaim to put, one killed after it leaves FREE + its tag to hand back.
+	 */
 	xseg_req_release_buf(xseg, req);
 	xseg_req_reset(req, xseg_load_relaxed(&req->holder), 0, 0);
 	if (!xseg_cmpxchg(&req->state, from, XSEG_RS_FREE))
 		return -EINVAL;
-	/* ordered before the free stack's CAS that hands the request out again */
-	xseg_store_relaxed(&req->holder, 0);
-	xseg_free_push(xseg, idx);
+	/* last; pairs with the holder CAS in xseg_req_claim_free(): it sees the reset fields */
+	xseg_store_release(&req->holder, 0);
 	return 0;
 }
 
 int xseg_put_request(struct xseg *xseg, struct xseg_request *req)
 {
-	u32 idx, state;
+	u32 idx, state, src;
 	int ret;
 
 	ret = xseg_req_idx(xseg, req, &idx);
@@ -472,9 +487,13 @@ int xseg_put_request(struct xseg *xseg, struct xseg_request *req)
 	state = xseg_load_relaxed(&req->state);
 	if (state != XSEG_RS_GOT && state != XSEG_RS_CONCLUDED)
 		return -EINVAL;
-	if (!xseg_port_is_mine(xseg, xseg_load_relaxed(&req->src)))
+	src = xseg_load_relaxed(&req->src);
+	if (!xseg_port_is_mine(xseg, src))
 		return -EPERM;
-	return xseg_do_put(xseg, req, idx, state);
+	ret = xseg_do_put(xseg, req, idx, state);
+	if (!ret)
+		xseg_store_relaxed(&xseg->req_cursor[src].last_put, idx + 1);
+	return ret;
 }
 
 int xseg_req_target(struct xseg *xseg, struct xseg_request *req, char **targetp,
@@ -549,7 +568,7 @@ static int xseg_req_requeue(struct xseg *xseg, u32 idx, u32 state, u64 *heldp)
 
 /*
  * A reply whose receiver was killed after its claim (it had cleared the route flag, so it was
- * not the responder): at the originator, which is dead, it goes back to the free stack; at a
+ * not the responder): at the originator, which is dead, it is freed; at a
  * forwarder, it goes on along the path answered -EPIPE.
  */
 static int xseg_req_reclaim_reply(struct xseg *xseg, struct xseg_request *req, u32 idx)
@@ -623,11 +642,12 @@ static int xseg_req_reclaim_one(struct xseg *xseg, struct xseg_request *req, u32
 }
 
 /*
- * Requests held by dead peers: those being prepared or already concluded go back to the
- * free stack; those a dead server was serving are answered with -EPIPE so that their
- * originator gets them back; those a dead peer had claimed off a ring but not yet served, or
- * was handing over, are queued again; replies a dead receiver had claimed are put back (it
- * was their originator) or passed on with -EPIPE (it was a forwarder).  Requests whose
+ * Requests held by dead peers: free ones (a get killed after its claim, a put after its
+ * state change) are handed back; those being prepared or already concluded are freed; those
+ * a dead server was serving are answered with -EPIPE so that their originator gets them
+ * back; those a dead peer had claimed off a ring but not yet served, or was handing over, are
+ * queued again; replies a dead receiver had claimed are freed (it was their originator) or
+ * passed on with -EPIPE (it was a forwarder).  Requests whose
  * ticket names a slot that does not hold them are queued again too: their producer (dead, or
  * alive and then told so by its failing holder CAS) had not published them.  The holder CAS
  * makes concurrent reclaimers, and a producer still alive, agree on one; a failed action
@@ -651,6 +671,17 @@ int xseg_reclaim_requests(struct xseg *xseg)
 			if (xseg_ring_holds(xseg, holder, i))
 				continue;	/* queued: its consumer takes it */
 		} else if (xseg_dom_peer_alive(holder)) {
+			continue;
+		} else if (state == XSEG_RS_FREE) {
+			/*
+			 * Nothing else to undo: the get had not written the request yet, the put
+			 * was done with it.  The CAS succeeds only while the dead tag is still
+			 * there, and then the state is still FREE: only a request's holder
+			 * changes it, and a reclaimer that takes a dead tag over and gives it
+			 * back has put the state back too.
+			 */
+			if (xseg_cmpxchg(&req->holder, holder, 0))
+				n++;
 			continue;
 		}
 		if (!xseg_cmpxchg(&req->holder, holder, xseg->tag))

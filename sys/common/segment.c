@@ -87,7 +87,7 @@ int xseg_compute_layout(u32 nr_ports, u32 nr_requests, u32 nr_sds, u32 alloc_uni
 	g->heap_off = off;
 	off += heap_size;
 	/* the endpoint tables come last, so a segment without them has the same layout */
-	g->features = XSEG_FEAT_IDC | XSEG_FEAT_TICKETS;
+	g->features = XSEG_FEAT_IDC | XSEG_FEAT_TICKETS | XSEG_FEAT_REQ_CLAIM;
 	g->idc_off = xseg_align(off, XSEG_TABLE_ALIGN);
 	g->bufs_off = g->idc_off + XSEG_IDC_SERVICES * sizeof(struct xseg_service_entry);
 	g->size = g->bufs_off + XSEG_IDC_BUFFERS * sizeof(struct xseg_buffer_entry);
@@ -129,25 +129,37 @@ int xseg_check_range(struct xseg *xseg, u64 off, u64 len)
 static struct xseg *xseg_handle_alloc(void *base, const struct xseg_geom *g)
 {
 	struct xseg *xseg;
+	u32 i;
 
 	xseg = xseg_dom_zalloc(sizeof(*xseg));
 	if (!xseg)
 		return NULL;
 	xseg->bound = xseg_dom_zalloc(g->nr_ports);
-	if (!xseg->bound) {
-		xseg_dom_free(xseg);
-		return NULL;
-	}
+	if (!xseg->bound)
+		goto err_handle;
+	xseg->req_cursor = xseg_dom_zalloc(g->nr_ports * sizeof(*xseg->req_cursor));
+	if (!xseg->req_cursor)
+		goto err_bound;
+	/* each port starts its scan of the request table in its own part of it */
+	for (i = 0; i < g->nr_ports; i++)
+		xseg->req_cursor[i].next = (u64)i * g->nr_requests / g->nr_ports;
 	xseg->base = base;
 	xseg->g = *g;
 	xseg->tag = xseg_dom_peer_tag();
 	xseg_lock_init(&xseg->lock);
 	return xseg;
+
+err_bound:
+	xseg_dom_free(xseg->bound);
+err_handle:
+	xseg_dom_free(xseg);
+	return NULL;
 }
 
 static void xseg_handle_free(struct xseg *xseg)
 {
 	xseg_lock_destroy(&xseg->lock);
+	xseg_dom_free(xseg->req_cursor);
 	xseg_dom_free(xseg->bound);
 	xseg_dom_free(xseg);
 }
@@ -249,7 +261,7 @@ static int xseg_validate_header(struct xseg_header *hdr, u64 size, struct xseg_g
 	features = xseg_load_relaxed(&hdr->features);
 	if (features & ~XSEG_FEATURES_SUPPORTED)
 		return -EOPNOTSUPP;
-	/* the peers of such a segment queue requests in a way ours cannot share a ring with */
+	/* its peers queue or allocate requests in a way ours cannot share a segment with */
 	if ((features & XSEG_FEATURES_REQUIRED) != XSEG_FEATURES_REQUIRED)
 		return -EPROTO;
 	hsize = xseg_load_relaxed(&hdr->size);

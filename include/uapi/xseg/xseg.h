@@ -69,8 +69,20 @@
  * this protocol would take for a stale entry; such a segment is refused at join (-EPROTO).
  */
 #define XSEG_FEAT_TICKETS	(1ULL << 1)
-#define XSEG_FEATURES_SUPPORTED	(XSEG_FEAT_IDC | XSEG_FEAT_TICKETS)
-#define XSEG_FEATURES_REQUIRED	XSEG_FEAT_TICKETS
+/*
+ * XSEG_FEAT_REQ_CLAIM: requests are allocated by claiming them in place, not popped off a
+ * free stack: a request is free when its state is FREE and its holder 0; a peer takes it by
+ * CAS of holder 0 -> its tag, then of state FREE -> GOT, and gives it back by state -> FREE,
+ * then holder 0.  A peer killed between the two leaves a FREE request naming it, which
+ * reclaim hands back (holder -> 0).  header.reserved1 (the old stack head) and
+ * xseg_request.pad0 (the old stack link) are unused.  Required: code without it pops
+ * requests off the stack, which this code neither keeps nor respects (a request it frees
+ * would never reach the stack, one on the stack could be claimed twice); such a segment is
+ * refused at join (-EPROTO), and older code refuses this one (unknown bit).
+ */
+#define XSEG_FEAT_REQ_CLAIM	(1ULL << 2)
+#define XSEG_FEATURES_SUPPORTED	(XSEG_FEAT_IDC | XSEG_FEAT_TICKETS | XSEG_FEAT_REQ_CLAIM)
+#define XSEG_FEATURES_REQUIRED	(XSEG_FEAT_TICKETS | XSEG_FEAT_REQ_CLAIM)
 
 #define XSEG_CACHELINE		64
 #define XSEG_TABLE_ALIGN	4096
@@ -120,11 +132,8 @@ struct xseg_header {
 	__u64 creator;		/* peer tag of the creator (informational) */
 	__u8 reserved0[48];	/* pads the read-mostly part to three cache lines */
 
-	/*
-	 * Hot, written by every peer: head of the free request stack.  Bits 0-31: index + 1 of
-	 * the top request (0 = empty); bits 32-63: ABA tag incremented by every push and pop.
-	 */
-	__u64 free_head;
+	/* unused, 0 (the head of the free request stack before XSEG_FEAT_REQ_CLAIM) */
+	__u64 reserved1;
 	__u8 pad1[56];
 
 	/* Hot: next-fit hint of the heap allocator.  Advisory only; taken modulo the heap. */
@@ -157,7 +166,7 @@ struct xseg_port {
 
 /* Request states.  Distinct values: a state read from the segment is validated by range. */
 enum xseg_req_state {
-	XSEG_RS_FREE = 1,	/* on the free stack */
+	XSEG_RS_FREE = 1,	/* free: taken by whoever claims it (holder 0 -> tag) */
 	XSEG_RS_GOT,		/* owned by its source peer, being prepared */
 	XSEG_RS_SUBMITTED,	/* queued in the request ring of dst */
 	XSEG_RS_SERVING,	/* accepted by dst (or a reply came back to a forwarder) */
@@ -218,14 +227,14 @@ enum xseg_req_op {
 struct xseg_request {
 	__u32 state;		/* enum xseg_req_state */
 	__u32 index;		/* own index in the request table */
-	__u64 holder;		/* tag of the peer holding it, or its queue ticket (reclaim) */
+	__u64 holder;		/* tag of the peer holding it, or its queue ticket; 0 = free */
 	__u32 op;		/* enum xseg_req_op */
 	__u32 flags;		/* XSEG_RF_* */
 	__u64 offset;		/* byte offset of the I/O in the target */
 	__u64 size;		/* bytes requested */
 	__u64 serviced;		/* bytes done, set by the server */
 	__s32 result;		/* 0 or -errno, set by the server */
-	__u32 next;		/* free stack link: index + 1 of the next request, 0 = none */
+	__u32 pad0;		/* unused, 0 (the free stack link before XSEG_FEAT_REQ_CLAIM) */
 	union {
 		struct {
 			__u16 src;		/* originator port */

@@ -243,13 +243,14 @@ TEST_F(seg, random_ring_and_request_bytes)
 
 TEST_F(seg, targeted)
 {
-	struct xseg_request *req, *got;
+	struct xseg_request *req, *got, *reqs[32];
 	struct xseg_ring *rq;
 	struct xseg_port *port;
 	struct xseg *a, *b;
 	struct xseg_sd *sd;
 	void *data;
 	__u64 dlen;
+	__u32 i;
 
 	ASSERT_EQ(0, xseg_join_mem(self->mem, self->size, &a));
 	ASSERT_EQ(0, xseg_join_mem(self->mem, self->size, &b));
@@ -314,11 +315,27 @@ TEST_F(seg, targeted)
 	got->buf_len = 1 << 30;
 	EXPECT_EQ(0, xseg_put_request(a, got));
 
-	/* the free stack head */
-	((struct xseg_header *)self->mem)->free_head = 0xffffffffULL;
-	EXPECT_EQ(-EIO, xseg_get_request(a, 0, 1, &req));
-	((struct xseg_header *)self->mem)->free_head = 0;
+	/*
+	 * The allocator's words: holders scribbled over (here ticket-like values, which no claim
+	 * tag can be), states out of range.  Every get looks at each request once and fails;
+	 * once the words are back, the table is whole again.
+	 */
+	for (i = 0; i < self->cfg.nr_requests; i++)
+		xseg_req_at(a, i)->holder = XSEG_TICKET(0, i);
 	EXPECT_EQ(-ENOBUFS, xseg_get_request(a, 0, 1, &req));
+	EXPECT_EQ(0, xseg_reclaim(a));	/* tickets of free requests: none of reclaim's */
+	for (i = 0; i < self->cfg.nr_requests; i++) {
+		xseg_req_at(a, i)->holder = 0;
+		xseg_req_at(a, i)->state = 77;
+	}
+	EXPECT_EQ(-ENOBUFS, xseg_get_request(a, 0, 1, &req));
+	for (i = 0; i < self->cfg.nr_requests; i++)
+		xseg_req_at(a, i)->state = XSEG_RS_FREE;
+	for (i = 0; i < self->cfg.nr_requests; i++)
+		ASSERT_EQ(0, xseg_get_request(a, 0, 1, &reqs[i]));
+	EXPECT_EQ(-ENOBUFS, xseg_get_request(a, 0, 1, &req));
+	for (i = 0; i < self->cfg.nr_requests; i++)
+		ASSERT_EQ(0, xseg_put_request(a, reqs[i]));
 
 	/* descriptor offsets and types */
 	ASSERT_EQ(0, xseg_local_signal_init(b, XSEG_SIGNAL_POLL));

@@ -613,7 +613,7 @@ TEST(no_idc_feature)
 	mem = unit_mem_segment(&cfg, &size);
 	ASSERT_NE(NULL, mem);
 	h = mem;
-	h->features = XSEG_FEAT_TICKETS;
+	h->features = XSEG_FEAT_TICKETS | XSEG_FEAT_REQ_CLAIM;
 	h->idc_off = 0;
 	h->size = h->heap_off + h->heap_size;
 	ASSERT_EQ(0, xseg_join_mem(mem, h->size, &x));
@@ -1193,7 +1193,7 @@ FIXTURE_TEARDOWN(kill)
 	__u32 stranded;
 
 	/*
-	 * Every peer is gone: whatever dead ones held comes back to the free stack, wherever
+	 * Every peer is gone: whatever dead ones held is free again, wherever
 	 * they were killed (a request in flight is either queued under its ticket or names its
 	 * holder, see struct xseg_ring).  One still queued in a ring is ours to answer and put
 	 * back: a failure too.

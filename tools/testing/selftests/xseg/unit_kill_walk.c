@@ -2,7 +2,8 @@
 /*
  * A peer killed at any instant of a hand-over strands no request.
  *
- * A forked peer makes one core call (accept, receive, submit, respond or forward) with the segment
+ * A forked peer makes one core call (get, put, accept, receive, submit, respond or forward) with
+ * the segment
  * write-protected in its address space: each store to shared memory faults, the SIGSEGV
  * handler lets it through under the x86 trap flag and the SIGTRAP after it counts it.  Round
  * N stops the peer just before its store number N (SIGSTOP from the handler, then SIGKILL
@@ -10,7 +11,7 @@
  * round where the call completes (and the peer is killed right after it).  After each kill:
  * xseg_reclaim() and a new peer on the dead one's port, in both orders; the originator must
  * get every request back exactly once (served, or answered -EPIPE), every request must end
- * FREE on the free stack.
+ * free (FREE, held by nobody) and a new peer must be able to get every one of them.
  *
  * The same walk covers the claim and release of the segment tables' entries (claim.c):
  * the service registry and the remote buffer table.
@@ -35,6 +36,7 @@
 #define CLIENT		0
 #define SERVER		1
 #define MID		2	/* a forwarder to SERVER (OP_FORWARD) */
+#define OTHER		3	/* the port of the peer killed in get or put */
 #define NREQ		3	/* requests in flight per round */
 #define NR_REQUESTS	64	/* unit_small_config() */
 #define MAX_ROUNDS	400	/* far above the stores of one call: a walk that never ends */
@@ -57,7 +59,7 @@ static void set_trap_flag(void *uctx, bool on)
 #endif
 
 enum op {
-	OP_ACCEPT, OP_RECEIVE, OP_SUBMIT, OP_RESPOND, OP_FORWARD,
+	OP_GET, OP_PUT, OP_ACCEPT, OP_RECEIVE, OP_SUBMIT, OP_RESPOND, OP_FORWARD,
 	/* the claim and release of the tables' entries (claim_round()) */
 	OP_REG_ADD, OP_REG_DEL, OP_BUF_REG, OP_BUF_UNREG,
 };
@@ -171,6 +173,21 @@ static int child(enum op op, void *mem, __u64 size, long stop_at)
 	if (xseg_join_mem(mem, size, &x))
 		return 10;
 	switch (op) {
+	case OP_GET:
+		if (xseg_bind_port(x, OTHER, NULL) != OTHER)
+			return 11;
+		arm(mem, size, stop_at);
+		if (xseg_get_request(x, OTHER, SERVER, &req))
+			return 12;
+		break;
+	case OP_PUT:
+		if (xseg_bind_port(x, OTHER, NULL) != OTHER ||
+		    xseg_get_request(x, OTHER, SERVER, &req))
+			return 11;
+		arm(mem, size, stop_at);
+		if (xseg_put_request(x, req))
+			return 12;
+		break;
 	case OP_ACCEPT:
 		if (xseg_bind_port(x, SERVER, NULL) != SERVER)
 			return 11;
@@ -442,9 +459,9 @@ static bool kill_round(struct __test_metadata *_metadata, enum op op, long stop_
 	}
 	/*
 	 * The dead receiver was the originator: the reply it had claimed and marked as being
-	 * received (its stores: claim, slot, cons, route flag cleared, state) goes back to the
-	 * free stack, not to the port's next owner; one it had not claimed yet, or not marked
-	 * yet, is received by that owner.
+	 * received (its stores: claim, slot, cons, route flag cleared, state) is freed, not
+	 * received by the port's next owner; one it had not claimed yet, or not marked yet, is
+	 * received by that owner.
 	 */
 	if (op == OP_RECEIVE)
 		EXPECT_EQ(done || stop_at >= 4 ? NREQ - 1 : NREQ, back)
@@ -462,7 +479,7 @@ static bool kill_round(struct __test_metadata *_metadata, enum op op, long stop_
 	if (op == OP_RESPOND || op == OP_FORWARD)
 		EXPECT_EQ(!done && stop_at <= (op == OP_FORWARD), r.epipe)
 			TH_LOG("%s: %u answered -EPIPE", what, r.epipe);
-	/* nothing stranded: every request FREE and on the free stack */
+	/* nothing stranded or leaked: every request free and a get finds each one */
 	ASSERT_EQ(0, xseg_get_info(r.rc, &info));
 	EXPECT_EQ(NR_REQUESTS, info.requests_free) TH_LOG("%s: %u free", what,
 							  info.requests_free);
@@ -470,7 +487,7 @@ static bool kill_round(struct __test_metadata *_metadata, enum op op, long stop_
 	for (i = 0; i < NR_REQUESTS; i++)
 		if (xseg_get_request(r.cl, CLIENT, SERVER, &reqs[i]))
 			break;
-	EXPECT_EQ(NR_REQUESTS, i) TH_LOG("%s: %u requests on the free stack", what, i);
+	EXPECT_EQ(NR_REQUESTS, i) TH_LOG("%s: %u requests to get", what, i);
 	round_teardown(&r);
 	return done;
 }
@@ -576,6 +593,18 @@ static void check_stores(struct __test_metadata *_metadata, long stores, long mi
 	}
 	/* the walk reached the middle of the hand-over, or it proves nothing */
 	EXPECT_GE(stores, min);
+}
+
+TEST_F(walk, originator_killed_in_get_request)
+{
+	/* claim, state change (then the fields) */
+	check_stores(_metadata, walk(_metadata, OP_GET), 2);
+}
+
+TEST_F(walk, originator_killed_in_put_request)
+{
+	/* the fields, state change, holder released */
+	check_stores(_metadata, walk(_metadata, OP_PUT), 3);
 }
 
 TEST_F(walk, server_killed_in_accept)

@@ -15,7 +15,7 @@ TEST(abi_sizes_and_offsets)
 	SHOWOFF(xseg_header, magic);
 	SHOWOFF(xseg_header, features);
 	SHOWOFF(xseg_header, ports_off);
-	SHOWOFF(xseg_header, free_head);
+	SHOWOFF(xseg_header, reserved1);
 	SHOWOFF(xseg_header, alloc_hint);
 	SHOW(xseg_port);
 	SHOW(xseg_request);
@@ -35,11 +35,11 @@ TEST(abi_sizes_and_offsets)
 	ASSERT_EQ(192, sizeof(struct xseg_request));
 	ASSERT_EQ(128, sizeof(struct xseg_signal_desc));
 	ASSERT_EQ(64, sizeof(struct xseg_type_entry));
-	/* hot words alone on their cache lines */
-	ASSERT_EQ(0, offsetof(struct xseg_header, free_head) % 64);
+	/* the hot word alone on its cache line, the old free stack head kept as reserved */
+	ASSERT_EQ(192, offsetof(struct xseg_header, reserved1));
 	ASSERT_EQ(0, offsetof(struct xseg_header, alloc_hint) % 64);
 	ASSERT_EQ(64, offsetof(struct xseg_header, alloc_hint) -
-		      offsetof(struct xseg_header, free_head));
+		      offsetof(struct xseg_header, reserved1));
 	ASSERT_EQ(64, offsetof(struct xseg_ring, cons) - offsetof(struct xseg_ring, prod));
 	ASSERT_EQ(64, offsetof(struct xseg_signal_desc, waiting));
 	/* every shared struct is a whole number of 8-byte words: no tail padding games */
@@ -79,7 +79,7 @@ TEST(layout_tables_ordered_aligned)
 		ASSERT_EQ(0, starts[i] % 64);
 	}
 	ASSERT_EQ(0, g.heap_off % 8192);
-	ASSERT_EQ(XSEG_FEAT_IDC | XSEG_FEAT_TICKETS, g.features);
+	ASSERT_EQ(XSEG_FEAT_IDC | XSEG_FEAT_TICKETS | XSEG_FEAT_REQ_CLAIM, g.features);
 	ASSERT_EQ(g.size, ends[10]);
 	ASSERT_GE(g.ring_bytes, sizeof(struct xseg_ring) + g.ring_size * 8);
 	ASSERT_EQ(0, g.ring_bytes % 64);
@@ -116,7 +116,7 @@ TEST(header_matches_geometry)
 					 cfg.alloc_unit, cfg.heap_size, &g));
 	EXPECT_EQ(XSEG_MAGIC, h->magic);
 	EXPECT_EQ(XSEG_VERSION, h->version);
-	EXPECT_EQ(XSEG_FEAT_IDC | XSEG_FEAT_TICKETS, h->features);
+	EXPECT_EQ(XSEG_FEAT_IDC | XSEG_FEAT_TICKETS | XSEG_FEAT_REQ_CLAIM, h->features);
 	EXPECT_EQ(g.idc_off, h->idc_off);
 	EXPECT_EQ(XSEG_IDC_SERVICES, h->nr_services);
 	EXPECT_EQ(XSEG_IDC_BUFFERS, h->nr_buffers);
@@ -146,7 +146,7 @@ TEST(join_segment_without_idc)
 	EXPECT_EQ(-EINVAL, xseg_join_mem(mem, size, &x));
 	h->idc_off -= 4096;
 	/* the old layout: no IDC feature, no tables, the segment ends with the heap */
-	h->features = XSEG_FEAT_TICKETS;
+	h->features = XSEG_FEAT_TICKETS | XSEG_FEAT_REQ_CLAIM;
 	h->idc_off = 0;
 	h->nr_services = 0;
 	h->nr_buffers = 0;
@@ -155,8 +155,10 @@ TEST(join_segment_without_idc)
 	EXPECT_EQ(0, x->g.idc_off);
 	EXPECT_EQ(0, x->g.features & XSEG_FEAT_IDC);
 	xseg_leave(x);
-	/* without the required XSEG_FEAT_TICKETS (made by older code): refused */
+	/* without a required bit (made by older code): refused */
 	h->features = 0;
+	EXPECT_EQ(-EPROTO, xseg_join_mem(mem, h->size, &x));
+	h->features = XSEG_FEAT_TICKETS;
 	EXPECT_EQ(-EPROTO, xseg_join_mem(mem, h->size, &x));
 	/* unknown feature bits: refused */
 	h->features = 1ULL << 40;

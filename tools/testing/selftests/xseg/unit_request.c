@@ -2,8 +2,32 @@
 /* Request flow: get/prep/submit/accept/respond/receive/put, forward paths, ring wrap-around. */
 #include <sys/wait.h>
 
+#include <sys/mman.h>
+
 #include "unit_common.h"
 #include "kselftest_harness.h"
+
+/* The tag a peer in a child process had: that process has exited and been reaped. */
+static __u64 unit_dead_tag(void)
+{
+	__u64 *tag = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	__u64 t;
+	pid_t pid;
+
+	if (tag == MAP_FAILED)
+		return 0;
+	*tag = 0;
+	pid = fork();
+	if (!pid) {
+		*tag = xseg_dom_peer_tag();
+		_exit(0);
+	}
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	t = *tag;
+	munmap(tag, 4096);
+	return t;
+}
 
 FIXTURE(flow) {
 	void *mem;
@@ -141,6 +165,76 @@ TEST_F(flow, exhaustion_and_reuse)
 	ASSERT_EQ(0, xseg_prep_request(self->cl, extra, 8, 3 * 4096));
 	EXPECT_EQ(4 * 4096, extra->buf_len);
 	ASSERT_EQ(0, xseg_put_request(self->cl, extra));
+}
+
+/*
+ * The allocator (XSEG_FEAT_REQ_CLAIM): a get right after a put takes the request just put;
+ * otherwise it sweeps on from where the port's last sweep stopped; two ports allocate from
+ * their own parts of the table; the handle's cursor words are only hints; a free request
+ * still naming a dead peer (killed in get or put) is handed back by reclaim and only then
+ * taken again.
+ */
+TEST_F(flow, claim_allocator)
+{
+	struct xseg_request *a, *b, *c, *reqs[16];
+	struct xseg_request *r0;
+	int i, n;
+
+	ASSERT_EQ(0, xseg_get_request(self->cl, 0, 1, &a));
+	ASSERT_EQ(0, xseg_get_request(self->cl, 0, 1, &b));
+	EXPECT_EQ(self->cl->tag, a->holder);
+	EXPECT_NE(a, b);
+	ASSERT_EQ(0, xseg_put_request(self->cl, a));
+	EXPECT_EQ(0, a->holder);
+	ASSERT_EQ(0, xseg_get_request(self->cl, 0, 1, &c));
+	EXPECT_EQ(a, c);		/* the one just put, still in the cache */
+	ASSERT_EQ(0, xseg_get_request(self->cl, 0, 1, &a));
+	EXPECT_EQ(b + 1, a);		/* the sweep goes on after b */
+	ASSERT_EQ(0, xseg_put_request(self->cl, a));
+	ASSERT_EQ(0, xseg_put_request(self->cl, b));
+	ASSERT_EQ(0, xseg_put_request(self->cl, c));
+
+	/* another port starts in its own part of the table: 16 requests over 8 ports */
+	ASSERT_EQ(0, xseg_get_request(self->sv, 1, 0, &a));
+	EXPECT_EQ(2, xseg_req_index(self->sv, a));
+	ASSERT_EQ(0, xseg_put_request(self->sv, a));
+
+	/* hints out of range or naming a taken request cost a look, nothing else */
+	ASSERT_EQ(0, xseg_get_request(self->cl, 0, 1, &a));
+	self->cl->req_cursor[0].last_put = xseg_req_index(self->cl, a) + 1;
+	self->cl->req_cursor[0].next = 1000;
+	ASSERT_EQ(0, xseg_get_request(self->cl, 0, 1, &b));
+	EXPECT_NE(a, b);
+	self->cl->req_cursor[0].last_put = 1000;
+	ASSERT_EQ(0, xseg_get_request(self->cl, 0, 1, &c));
+	EXPECT_NE(a, c);
+	EXPECT_NE(b, c);
+	ASSERT_EQ(0, xseg_put_request(self->cl, a));
+	ASSERT_EQ(0, xseg_put_request(self->cl, b));
+	ASSERT_EQ(0, xseg_put_request(self->cl, c));
+
+	/*
+	 * What a peer killed in get (after its claim) or in put (after the state change)
+	 * leaves: FREE and its tag.  Not taken by a get, counted as not free, handed back by
+	 * reclaim.  A tag of a process that is gone: the child's.
+	 */
+	r0 = xseg_req_at(self->cl, 5);
+	ASSERT_EQ(XSEG_RS_FREE, r0->state);
+	r0->holder = unit_dead_tag();
+	for (n = 0; n < 16 && !xseg_get_request(self->cl, 0, 1, &reqs[n]); n++)
+		EXPECT_NE(r0, reqs[n]);
+	EXPECT_EQ(15, n);
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(0, xseg_put_request(self->cl, reqs[i]));
+	EXPECT_EQ(15, xseg_requests_free_count(self->cl));
+	EXPECT_EQ(1, xseg_reclaim(self->cl));
+	EXPECT_EQ(0, r0->holder);
+	EXPECT_EQ(16, xseg_requests_free_count(self->cl));
+	for (n = 0; n < 16 && !xseg_get_request(self->cl, 0, 1, &reqs[n]); n++)
+		;
+	EXPECT_EQ(16, n);
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(0, xseg_put_request(self->cl, reqs[i]));
 }
 
 TEST_F(flow, forward_retraces_path)

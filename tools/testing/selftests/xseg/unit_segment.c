@@ -62,9 +62,12 @@ TEST_F(mem, join_refuses_bad_header)
 	h->features = 1ULL << 40;
 	EXPECT_EQ(-EOPNOTSUPP, xseg_join_mem(self->mem, self->size, &x));
 	/* a segment whose peers take requests without tickets cannot share our rings */
-	h->features = XSEG_FEAT_IDC;
+	h->features = XSEG_FEAT_IDC | XSEG_FEAT_REQ_CLAIM;
 	EXPECT_EQ(-EPROTO, xseg_join_mem(self->mem, self->size, &x));
+	/* nor one whose peers allocate requests off the free stack */
 	h->features = XSEG_FEAT_IDC | XSEG_FEAT_TICKETS;
+	EXPECT_EQ(-EPROTO, xseg_join_mem(self->mem, self->size, &x));
+	h->features = XSEG_FEAT_IDC | XSEG_FEAT_TICKETS | XSEG_FEAT_REQ_CLAIM;
 
 	h->heap_off += 4096;
 	EXPECT_EQ(-EINVAL, xseg_join_mem(self->mem, self->size, &x));
