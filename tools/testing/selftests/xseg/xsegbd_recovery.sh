@@ -16,27 +16,32 @@ crash_and_restart() {
 	local n=$1 how=$2 fio_pid rc re0 size=6M
 	re0=$(awk '{print $5}' "$XSEGBD_BUS/devices/$n/stats")
 	# killed from here, the run must outlast this script's polling (slow under TCG)
-	[ "$how" = kill ] && size=24M
+	[ "$how" = kill ] && size=48M
 	xsegbd_fio "/dev/xsegbd$n" "crash-$how" --iodepth=16 --size=$size &
 	fio_pid=$!
 	if [ "$how" = kill ]; then
 		# kill it in the middle of the write phase, with I/O in flight, 200+ I/Os in
 		local done0 i
 		done0=$(awk '{print $2}' "$XSEGBD_BUS/devices/$n/stats")
+		# the kill follows the sample that saw I/O in flight at once: a second look, as
+		# there once was, could fall between fio's phases (0 in flight, nothing re-sent)
+		local inflight=0
 		for i in $(seq 600); do
 			set -- $(cat "$XSEGBD_BUS/devices/$n/stats")
-			[ $(($2 - done0)) -ge 200 ] && [ "$1" -gt 0 ] && break
+			if [ $(($2 - done0)) -ge 200 ] && [ "$1" -gt 0 ]; then
+				xsegbd_server_kill 1 KILL
+				inflight=$1
+				break
+			fi
 			kill -0 "$fio_pid" 2> /dev/null || break
 			sleep 0.05
 		done
-		if ! kill -0 "$fio_pid" 2> /dev/null; then
-			echo "fio finished before the server could be killed: nothing to recover"
+		if [ "$inflight" = 0 ]; then
+			echo "fio finished before the server could be killed with I/O in flight"
 			wait "$fio_pid"
 			return 1
 		fi
-		set -- $(cat "$XSEGBD_BUS/devices/$n/stats")
-		echo "killing the server, in flight: $1"
-		xsegbd_server_kill 1 KILL
+		echo "killed the server, in flight just before: $inflight"
 	fi
 	xsegbd_wait_state "$n" recovering 30 || { xsegbd_diag "$n"; wait "$fio_pid"; return 1; }
 	[ "$how" = self ] && xsegbd_server_kill 1 KILL	# forget the self-killed server
