@@ -18,8 +18,9 @@
 # (fio, io_uring, direct) on every target; the summary prints each figure as the median over
 # the rounds and the ratios xsegbd/null_blk (QD32) and xsegbd/loop (QD1) round by round,
 # then their medians.  --fio-cpus LIST pins fio (every target alike) to those CPUs.  --profile NAME,... runs those variants once more after the rounds
-# (not counted) under `perf record -a -g` (cpu-clock: OUT/perf-NAME*.txt) and once under
-# `perf sched record` (wake-up to run delays: OUT/sched-NAME.txt).
+# (not counted) under `perf record -a -g` (cpu-clock: OUT/perf-NAME*.txt; what the
+# counters did meanwhile: OUT/diag-NAME.txt) and once under `perf sched record` (wake-up
+# to run delays: OUT/sched-NAME.txt); NAME null_blk profiles the baseline (perf only).
 set -u
 
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -88,8 +89,11 @@ fio_run() {
 	if [ "$prof" = perf ]; then
 		# fio's start-up (seconds under TCG) and ramp are over after about 8 s
 		sleep 9
+		snap "$dev" > "$work/snap.before"
 		perf record -a -g -F 499 -e cpu-clock -o "$work/perf.data" -- sleep 4 \
 			> /dev/null 2>&1
+		snap "$dev" > "$work/snap.after"
+		snap_diff "$work/snap.before" "$work/snap.after" > "$out/diag-$label.txt"
 	fi
 	if ! wait "$fpid"; then
 		log "$label: fio failed: $(tail -2 "$work/fio.err")"
@@ -125,11 +129,45 @@ fio_run() {
 	tail -n 2 "$res" | sed 's/^/    /'
 }
 
+# snap DEV: counters for the profile window (snap_diff prints what changed): per-CPU time
+# (/proc/stat, in ticks), interrupts by kind, fio's context switches, blk-mq's per-queue
+# counters (debugfs) and xsegbd's own
+snap() {
+	local d=${1#/dev/} t f
+
+	awk '/^cpu[0-9]/ { print "stat." $1 ".user", $2 + $3; print "stat." $1 ".sys", $4 + $7 + $8;
+		print "stat." $1 ".idle", $5 + $6 } /^ctxt/ { print "stat.ctxt", $2 }' /proc/stat
+	awk 'NR > 1 { n = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i;
+		sub(":", "", $1); print "irq." $1, n }' /proc/interrupts
+	for t in /proc/[0-9]*/task/[0-9]*; do
+		[ "$(cat "$t/comm" 2> /dev/null)" = fio ] || continue
+		awk -v t="${t##*/}" '/^(non)?voluntary_ctxt_switches/ { sub(":", "", $1);
+			print "fio." t "." $1, $2 }' "$t/status"
+	done
+	for f in /sys/kernel/debug/block/"$d"/hctx*/{queued,run,dispatch_busy}; do
+		[ -r "$f" ] && echo "blk.${f#/sys/kernel/debug/block/"$d"/} $(cat "$f")"
+	done
+	# xsegbd: in flight, completed, errors, timeouts, reissued, stale, bogus, abandoned
+	f=/sys/bus/xsegbd/devices/${d#xsegbd}/stats
+	[ "${d#xsegbd}" != "$d" ] && [ -r "$f" ] &&
+		awk '{ for (i = 1; i <= NF; i++) print "xsegbd.stats." i, $i }' "$f"
+	true
+}
+
+# snap_diff BEFORE AFTER: the counters that changed, as after - before
+snap_diff() {
+	awk 'NR == FNR { v[$1] = $2; next }
+	     ($1 in v) && $2 ~ /^[0-9]+$/ && $2 != v[$1] { printf "%-36s %12d\n", $1, $2 - v[$1] }
+	     !($1 in v) || $2 !~ /^[0-9]+$/ { print }' "$1" "$2"
+}
+
 null_blk_run() {
+	local prof=${1:-}
+
 	modprobe null_blk nr_devices=1 queue_mode=2 gb=1 bs=4096 submit_queues=2 \
 		hw_queue_depth=128 irqmode=0 || return 1
 	sleep 0.5
-	fio_run null_blk /dev/nullb0
+	fio_run null_blk /dev/nullb0 "$prof"
 	modprobe -r null_blk
 }
 
@@ -223,6 +261,9 @@ done
 # profiling runs (not in the figures): perf record, then perf sched latency
 if [ -n "$profile" ]; then
 	r=p
+	case ",$profile," in
+	*,null_blk,*) null_blk_run perf ;;
+	esac
 	for v in "${variants[@]}"; do
 		case ",$profile," in
 		*",${v%%=*},"*) variant_run "$v" perf; variant_run "$v" sched ;;
