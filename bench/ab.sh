@@ -74,8 +74,9 @@ fio_run() {
 	bs=4k
 	EOF
 	if [ "$prof" = perf ]; then
-		# the steady state of QD32 only: perf samples 4 s in the middle of a 16 s job
-		printf '[qd32]\niodepth=32\nruntime=16\n' >> "$work/job.fio"
+		# the steady state of QD32 only: the counters for 4 s, then perf for 4 s (its
+		# start-up, synthesizing every task's mappings, took 15 s and more under TCG)
+		printf '[qd32]\niodepth=32\nruntime=120\n' >> "$work/job.fio"
 	else
 		printf '[qd1]\niodepth=1\n[qd32]\niodepth=32\n' >> "$work/job.fio"
 	fi
@@ -90,10 +91,19 @@ fio_run() {
 		# fio's start-up (seconds under TCG) and ramp are over after about 8 s
 		sleep 9
 		snap "$dev" > "$work/snap.before"
-		perf record -a -g -F 499 -e cpu-clock -o "$work/perf.data" -- sleep 4 \
-			> /dev/null 2>&1
+		sleep 4
 		snap "$dev" > "$work/snap.after"
 		snap_diff "$work/snap.before" "$work/snap.after" > "$out/diag-$label.txt"
+		# --synth=task: comm and fork events only; synthesizing every task's mappings
+		# (user symbols) and collecting build ids (-B -N) took longer than fio's 60 s
+		# under TCG
+		local t0=$SECONDS
+		perf record -a -g -F 499 -e cpu-clock --synth=task -B -N -o "$work/perf.data" \
+			-- sleep 4 > /dev/null 2>&1
+		log "$label: perf record took $((SECONDS - t0)) s"
+		# perf sampled fio's steady state only if fio was still running when it ended
+		kill -0 "$fpid" 2> /dev/null ||
+			log "$label: fio ended before perf did: the profile missed it"
 	fi
 	if ! wait "$fpid"; then
 		log "$label: fio failed: $(tail -2 "$work/fio.err")"
@@ -101,22 +111,25 @@ fio_run() {
 	fi
 	if [ -n "$prof" ]; then
 		if [ "$prof" = perf ]; then
-			perf report -i "$work/perf.data" --stdio --no-children --sort sym \
+			perf report -i "$work/perf.data" --kallsyms=/proc/kallsyms --stdio --no-children --sort sym \
 				--percent-limit 0.3 -g none > "$out/perf-$label.txt" 2>&1
-			perf report -i "$work/perf.data" --stdio --no-children --sort cpu,comm \
+			perf report -i "$work/perf.data" --kallsyms=/proc/kallsyms --stdio --no-children --sort cpu,comm \
 				-g none > "$out/perf-$label-comm.txt" 2>&1
-			perf report -i "$work/perf.data" --stdio --no-children --comm fio \
+			perf report -i "$work/perf.data" --kallsyms=/proc/kallsyms --stdio --no-children --comm fio \
 				--sort sym --percent-limit 0.3 -g none > "$out/perf-$label-fio.txt" 2>&1
-			perf report -i "$work/perf.data" --stdio --no-children --sort comm,sym \
+			perf report -i "$work/perf.data" --kallsyms=/proc/kallsyms --stdio --no-children --sort comm,sym \
 				--percent-limit 0.5 -g none > "$out/perf-$label-commsym.txt" 2>&1
 			# who calls the three hottest symbols
-			perf report -i "$work/perf.data" --stdio --no-children --sort sym \
+			perf report -i "$work/perf.data" --kallsyms=/proc/kallsyms --stdio --no-children --sort sym \
 				--percent-limit 5 -g caller,2,callee,function,percent \
 				> "$out/perf-$label-callers.txt" 2>&1
 		else
 			perf sched latency -i "$work/perf.data" --sort max \
 				> "$out/sched-$label.txt" 2>&1
 		fi
+		# kept for perf report --kallsyms with other sort keys (the guest's symbols)
+		[ "$prof" = perf ] && cp "$work/perf.data" "$out/perf-$label.data" &&
+			cp /proc/kallsyms "$out/kallsyms-$label.txt"
 		rm -f "$work/perf.data"
 	fi
 	python3 - "$work/fio.json" "$r" "$label" >> "$res" <<-'EOF'
@@ -139,14 +152,12 @@ snap() {
 		print "stat." $1 ".idle", $5 + $6 } /^ctxt/ { print "stat.ctxt", $2 }' /proc/stat
 	awk 'NR > 1 { n = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i;
 		sub(":", "", $1); print "irq." $1, n }' /proc/interrupts
-	for t in /proc/[0-9]*/task/[0-9]*; do
-		[ "$(cat "$t/comm" 2> /dev/null)" = fio ] || continue
-		awk -v t="${t##*/}" '/^(non)?voluntary_ctxt_switches/ { sub(":", "", $1);
-			print "fio." t "." $1, $2 }' "$t/status"
-	done
-	for f in /sys/kernel/debug/block/"$d"/hctx*/{queued,run,dispatch_busy}; do
-		[ -r "$f" ] && echo "blk.${f#/sys/kernel/debug/block/"$d"/} $(cat "$f")"
-	done
+	# few processes: a fork costs tens of ms under TCG, and this runs inside the window
+	awk 'FNR == 1 { split(FILENAME, p, "/"); t = p[5] } $1 == "Name:" && $2 != "fio" { nextfile }
+	     /^(non)?voluntary_ctxt_switches/ { sub(":", "", $1); print "fio." t "." $1, $2 }' \
+		/proc/[0-9]*/task/[0-9]*/status 2> /dev/null
+	awk '{ f = FILENAME; sub(".*/block/[^/]*/", "", f); print "blk." f, $1 }' \
+		/sys/kernel/debug/block/"$d"/hctx*/{queued,run,dispatch_busy} 2> /dev/null
 	# xsegbd: in flight, completed, errors, timeouts, reissued, stale, bogus, abandoned
 	f=/sys/bus/xsegbd/devices/${d#xsegbd}/stats
 	[ "${d#xsegbd}" != "$d" ] && [ -r "$f" ] &&
