@@ -159,6 +159,7 @@ static inline bool xseg_port_is_mine(struct xseg *xseg, u32 portno)
 
 /* alloc.c: heap of data buffers; offsets are from the segment base */
 int xseg_heap_alloc(struct xseg *xseg, u64 size, u64 *offp);
+int xseg_heap_alloc_port(struct xseg *xseg, u64 size, u32 portno, u64 *offp);
 int xseg_heap_free(struct xseg *xseg, u64 off, u64 size);
 void xseg_heap_stats(struct xseg *xseg, u64 *freep, u64 *usedp, u64 *largestp);
 void xseg_heap_init(struct xseg *xseg);

@@ -104,42 +104,78 @@ static int xseg_bits_update(struct xseg *xseg, u32 first, u32 n, bool claim, u32
 	return 0;
 }
 
-int xseg_heap_alloc(struct xseg *xseg, u64 size, u64 *offp)
+/*
+ * Claims n units, searching from unit start on (wrapping to 0 once); on success returns the
+ * first unit.  Lost races for part of a run are rolled back and searched again (bounded).
+ */
+static s64 xseg_heap_claim(struct xseg *xseg, u32 n, u32 start)
 {
-	u32 unit = xseg->g.alloc_unit, units = xseg->g.heap_units;
-	u32 attempt, n, done, undone;
-	u32 hint;
+	u32 attempt, done, undone;
 	s64 first;
 	int ret;
 
-	if (!size || size > xseg->g.heap_size)
-		return -EINVAL;
-	n = xseg_div_round_up(size, unit);
-	/* next fit from the hint spreads concurrent allocators over the heap */
-	hint = xseg_load_relaxed(&xseg_hdr(xseg)->alloc_hint) % units;
-
 	for (attempt = 0; attempt < XSEG_ALLOC_TRIES; attempt++) {
-		first = xseg_find_run(xseg, hint, n);
-		if (first < 0 && hint) {
-			hint = 0;
+		first = xseg_find_run(xseg, start, n);
+		if (first < 0 && start) {
+			start = 0;
 			first = xseg_find_run(xseg, 0, n);
 		}
 		if (first < 0)
 			return -ENOMEM;
 		ret = xseg_bits_update(xseg, first, n, true, &done);
-		if (!ret) {
-			xseg_store_relaxed(&xseg_hdr(xseg)->alloc_hint,
-					   (u32)((first + n) % units));
-			*offp = xseg->g.heap_off + (u64)first * unit;
-			return 0;
-		}
+		if (!ret)
+			return first;
 		/* lost a race for part of the run: give back what we took, search again */
 		if (done && xseg_bits_update(xseg, first, done, false, &undone))
 			xseg_err("heap bitmap changed under a claim at unit %lld",
 				 (long long)first);
-		hint = first;
+		start = first;
 	}
 	return -EAGAIN;
+}
+
+int xseg_heap_alloc(struct xseg *xseg, u64 size, u64 *offp)
+{
+	u32 unit = xseg->g.alloc_unit, units = xseg->g.heap_units;
+	s64 first;
+	u32 n;
+
+	if (!size || size > xseg->g.heap_size)
+		return -EINVAL;
+	n = xseg_div_round_up(size, unit);
+	/* next fit from the hint spreads long-lived buffers over the heap */
+	first = xseg_heap_claim(xseg, n,
+				xseg_load_relaxed(&xseg_hdr(xseg)->alloc_hint) % units);
+	if (first < 0)
+		return (int)first;
+	xseg_store_relaxed(&xseg_hdr(xseg)->alloc_hint, (u32)((first + n) % units));
+	*offp = xseg->g.heap_off + (u64)first * unit;
+	return 0;
+}
+
+/*
+ * The request buffers of one source port: first fit from the port's home, the start of its
+ * 1/nr_ports share of the heap (a word boundary), without the shared hint.  A port's buffers
+ * live for one request each and are reused at once, so first fit keeps them within a few
+ * pages per request in flight: the pages its peers touch stay in their TLBs and caches (next
+ * fit walked the whole heap, a new page for every request, and wrote the shared hint at
+ * every allocation), and each port's allocations stay in bitmap words of their own.
+ */
+int xseg_heap_alloc_port(struct xseg *xseg, u64 size, u32 portno, u64 *offp)
+{
+	u32 unit = xseg->g.alloc_unit, units = xseg->g.heap_units;
+	u32 home = 0;
+	s64 first;
+
+	if (!size || size > xseg->g.heap_size)
+		return -EINVAL;
+	if (portno < xseg->g.nr_ports && xseg->g.nr_ports)
+		home = (u32)((u64)portno * units / xseg->g.nr_ports) & ~63U;
+	first = xseg_heap_claim(xseg, xseg_div_round_up(size, unit), home);
+	if (first < 0)
+		return (int)first;
+	*offp = xseg->g.heap_off + (u64)first * unit;
+	return 0;
 }
 
 int xseg_heap_free(struct xseg *xseg, u64 off, u64 size)

@@ -221,7 +221,8 @@ int xseg_prep_request(struct xseg *xseg, struct xseg_request *req, __u32 targetl
 		cap = 0;
 		if (need) {
 			cap = xseg_align(need, xseg->g.alloc_unit);
-			ret = xseg_heap_alloc(xseg, cap, &off);
+			ret = xseg_heap_alloc_port(xseg, cap, xseg_load_relaxed(&req->src),
+						   &off);
 			if (ret)
 				return ret;
 		}

@@ -136,7 +136,11 @@ struct xseg_header {
 	__u64 reserved1;
 	__u8 pad1[56];
 
-	/* Hot: next-fit hint of the heap allocator.  Advisory only; taken modulo the heap. */
+	/*
+	 * Hot: next-fit hint of the heap allocator for long-lived buffers (IDC); request
+	 * buffers are placed first fit from their port's home instead.  Advisory only; taken
+	 * modulo the heap.
+	 */
 	__u32 alloc_hint;
 	__u32 pad2;
 	__u8 pad3[56];

@@ -153,4 +153,41 @@ TEST_F(heap, random_churn_keeps_accounting)
 	EXPECT_EQ(UNITS * UNIT, l);
 }
 
+/* A port's request buffers: first fit from its home, reused at once, spilling over when full. */
+TEST_F(heap, port_buffers_stay_home)
+{
+	__u32 ports = self->x->g.nr_ports, units = self->x->g.heap_units;
+	__u64 base = self->x->g.heap_off, a, b, c, again, offs[UNITS], off;
+	__u32 hi = ports - 1, home_hi = (__u32)((__u64)hi * units / ports) & ~63U;
+	int i, n;
+
+	ASSERT_GE(ports, 2);
+	/* port 0's home is unit 0: consecutive buffers are neighbours, a freed one is reused */
+	ASSERT_EQ(0, xseg_heap_alloc_port(self->x, 2 * UNIT, 0, &a));
+	ASSERT_EQ(0, xseg_heap_alloc_port(self->x, 2 * UNIT, 0, &b));
+	EXPECT_EQ(base, a);
+	EXPECT_EQ(a + 2 * UNIT, b);
+	ASSERT_EQ(0, xseg_heap_free(self->x, a, 2 * UNIT));
+	ASSERT_EQ(0, xseg_heap_alloc_port(self->x, 2 * UNIT, 0, &again));
+	EXPECT_EQ(a, again);
+	/* the shared next-fit hint is neither used nor moved */
+	EXPECT_EQ(0, xseg_hdr(self->x)->alloc_hint);
+	/* the last port starts at its own home (a word boundary), clear of port 0's buffers */
+	ASSERT_EQ(0, xseg_heap_alloc_port(self->x, UNIT, hi, &c));
+	EXPECT_EQ(base + (__u64)home_hi * UNIT, c);
+	ASSERT_EQ(0, xseg_heap_free(self->x, c, UNIT));
+	/* a full home spills over and wraps; a full heap is -ENOMEM; bad sizes -EINVAL */
+	n = 0;
+	while (n < UNITS && !xseg_heap_alloc_port(self->x, UNIT, hi, &offs[n]))
+		n++;
+	EXPECT_EQ(UNITS - 4, n);
+	EXPECT_EQ(-ENOMEM, xseg_heap_alloc_port(self->x, UNIT, 0, &off));
+	EXPECT_EQ(-EINVAL, xseg_heap_alloc_port(self->x, 0, 0, &off));
+	EXPECT_EQ(-EINVAL, xseg_heap_alloc_port(self->x, UNITS * UNIT + 1, 0, &off));
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(0, xseg_heap_free(self->x, offs[i], UNIT));
+	ASSERT_EQ(0, xseg_heap_free(self->x, again, 2 * UNIT));
+	ASSERT_EQ(0, xseg_heap_free(self->x, b, 2 * UNIT));
+}
+
 TEST_HARNESS_MAIN
