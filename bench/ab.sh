@@ -14,7 +14,7 @@
 # build/user/bin and build/kernel/$(uname -r)).  PEER ARGS are extra xseg-memd arguments,
 # comma-separated (--signal,futex); those of the form NAME=VALUE go to its environment
 # (RQ_AFFINITY=N also sets the device's queue/rq_affinity; PEER_CPUS=LIST runs the peer
-# under taskset -c LIST).  Each round measures 4k randread at QD1 and QD32
+# under taskset -c LIST; XSEGBD_PARAMS="P=V ..." are xsegbd.ko's module parameters).  Each round measures 4k randread at QD1 and QD32
 # (fio, io_uring, direct) on every target; the summary prints each figure as the median over
 # the rounds and the ratios xsegbd/null_blk (QD32) and xsegbd/loop (QD1) round by round,
 # then their medians.  --fio-cpus LIST pins fio (every target alike) to those CPUs.  --profile NAME,... runs those variants once more after the rounds
@@ -158,7 +158,8 @@ snap() {
 		/proc/[0-9]*/task/[0-9]*/status 2> /dev/null
 	awk '{ f = FILENAME; sub(".*/block/[^/]*/", "", f); print "blk." f, $1 }' \
 		/sys/kernel/debug/block/"$d"/hctx*/{queued,run,dispatch_busy} 2> /dev/null
-	# xsegbd: in flight, completed, errors, timeouts, reissued, stale, bogus, abandoned
+	# xsegbd: in flight, completed, errors, timeouts, reissued, stale, bogus, abandoned,
+	# deferred
 	f=/sys/bus/xsegbd/devices/${d#xsegbd}/stats
 	[ "${d#xsegbd}" != "$d" ] && [ -r "$f" ] &&
 		awk '{ for (i = 1; i <= NF; i++) print "xsegbd.stats." i, $i }' "$f"
@@ -212,8 +213,14 @@ variant_run() {
 		*) extra+=("$w") ;;
 		esac
 	done
+	local -a koparams=()
+	for w in "${envs[@]}"; do
+		case "$w" in
+		XSEGBD_PARAMS=*) read -r -a koparams <<< "${w#*=}" ;;
+		esac
+	done
 	if ! { insmod "$kodir/segdev.ko" && insmod "$kodir/xseg.ko" &&
-		insmod "$kodir/xsegbd.ko" &&
+		insmod "$kodir/xsegbd.ko" "${koparams[@]}" &&
 		"$bindir/xseg" segment create --type segdev --name abseg --size 256M --ports 32 \
 			--requests 2048; }; then
 		log "$name: setup failed"

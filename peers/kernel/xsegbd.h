@@ -16,6 +16,7 @@
 #ifndef _XSEGBD_H
 #define _XSEGBD_H
 
+#include <linux/bitmap.h>
 #include <linux/blk-mq.h>
 #include <linux/completion.h>
 #include <linux/device.h>
@@ -34,6 +35,7 @@
 #define XSEGBD_REPLY_BUDGET	128	/* replies handled per callback run */
 #define XSEGBD_INFO_MAX_WAIT	10	/* seconds an INFO waits at most */
 #define XSEGBD_WATCH_MS		200	/* watchdog period */
+#define XSEGBD_DEFER_MIN	2	/* commands in flight before new ones are deferred */
 #define XSEGBD_SEGNAME_MAX	64	/* SEGDEV_NAME_LEN */
 
 /*
@@ -85,10 +87,17 @@ struct xsegbd_queue {
 	u32 port;		/* own port (bound to ANY free one) */
 	struct xseg_sd *sd;	/* callback descriptor of port */
 	struct request **rqs;	/* [depth], under dev->lock: request by tag, NULL = free */
+	/*
+	 * Deferred issue (xsegbd_io.c): tags of WAITING commands that the next reply callback
+	 * sends; inflight counts the queue's INFLIGHT commands, slow those of them that may take
+	 * long (xsegbd_cmd_slow()); both under dev->lock, inflight also read locklessly.
+	 */
+	unsigned long *pending;	/* [depth] bits */
+	u32 inflight, slow;
 };
 
 struct xsegbd_stats {
-	atomic64_t completed, errors, timeouts, reissued, stale, bogus, stranded;
+	atomic64_t completed, errors, timeouts, reissued, stale, bogus, stranded, deferred;
 };
 
 struct xsegbd_dev {
@@ -142,6 +151,7 @@ struct xsegbd_dev {
 
 /* xsegbd_main.c */
 extern struct mutex xsegbd_mutex;
+extern bool xsegbd_defer_issue;
 
 /* xsegbd_io.c */
 extern const struct blk_mq_ops xsegbd_mq_ops;

@@ -28,6 +28,24 @@ static struct xsegbd_queue *xsegbd_queue_of(struct request *rq)
 	return rq->mq_hctx->driver_data;
 }
 
+/*
+ * Is the command one that may take long at the server (a FLUSH, FUA write, DISCARD or
+ * WRITE_ZEROES: an fsync, a hole punch)?  Requests are not deferred behind those.
+ */
+static bool xsegbd_cmd_slow(const struct xsegbd_cmd *cmd)
+{
+	return cmd->op != XSEG_OP_READ &&
+	       (cmd->op != XSEG_OP_WRITE || (cmd->xflags & XSEG_RF_FUA));
+}
+
+/* A command of q became INFLIGHT (d = 1) or stopped being so (d = -1).  Under dev->lock. */
+static void xsegbd_inflight_add(struct xsegbd_queue *q, const struct xsegbd_cmd *cmd, int d)
+{
+	WRITE_ONCE(q->inflight, q->inflight + d);
+	if (xsegbd_cmd_slow(cmd))
+		WRITE_ONCE(q->slow, q->slow + d);
+}
+
 /* Claims a WAITING or INFLIGHT command for completion and takes it out of the table. */
 static bool xsegbd_claim_locked(struct xsegbd_dev *dev, struct xsegbd_queue *q,
 				struct request *rq)
@@ -41,6 +59,7 @@ static bool xsegbd_claim_locked(struct xsegbd_dev *dev, struct xsegbd_queue *q,
 		/* the xseg request stays with the server; its reply will be stale */
 		cmd->gen++;
 		cmd->xreq = NULL;
+		xsegbd_inflight_add(q, cmd, -1);
 		atomic64_inc(&dev->stats.stranded);
 	}
 	cmd->phase = XSEGBD_DONE;
@@ -143,14 +162,16 @@ static blk_status_t xsegbd_cmd_init(struct xsegbd_dev *dev, struct request *rq,
 }
 
 /*
- * Sends a fresh xseg request for a WAITING command (first issue or re-issue) and, with
- * kick, signals the server (blk-mq's bd->last: one signal per batch).  Returns 0
+ * Sends a fresh xseg request for a command its caller made BUSY (from WAITING, first issue
+ * or re-issue) and, with kick, signals the server (blk-mq's bd->last: one signal per
+ * batch).  Returns 0
  * when sent, when the command is no longer ours to send, or when the server died meanwhile
  * (the command is WAITING for the recovery); -EAGAIN when the segment has no
  * free request or buffer (the command is WAITING again); another -errno when the request
  * cannot be built (the command is WAITING again; the caller fails it).
  */
-int xsegbd_issue(struct xsegbd_dev *dev, struct xsegbd_queue *q, struct request *rq, bool kick)
+static int xsegbd_issue_busy(struct xsegbd_dev *dev, struct xsegbd_queue *q, struct request *rq,
+			     bool kick)
 {
 	struct xsegbd_cmd *cmd = xsegbd_cmd_of(rq);
 	struct xseg *xseg = dev->xseg;
@@ -160,14 +181,6 @@ int xsegbd_issue(struct xsegbd_dev *dev, struct xsegbd_queue *q, struct request 
 	u64 dlen = 0;
 	u32 tlen;
 	int ret;
-
-	spin_lock_irq(&dev->lock);
-	if (q->rqs[rq->tag] != rq || cmd->phase != XSEGBD_WAITING) {
-		spin_unlock_irq(&dev->lock);
-		return 0;
-	}
-	cmd->phase = XSEGBD_BUSY;
-	spin_unlock_irq(&dev->lock);
 
 	ret = xseg_get_request(xseg, q->port, dev->server_port, &req);
 	if (ret)
@@ -217,6 +230,7 @@ int xsegbd_issue(struct xsegbd_dev *dev, struct xsegbd_queue *q, struct request 
 	cmd->xreq = req;
 	cmd->data = data;
 	cmd->phase = XSEGBD_INFLIGHT;
+	xsegbd_inflight_add(q, cmd, 1);
 	spin_unlock_irq(&dev->lock);
 
 	ret = xseg_submit(xseg, req);
@@ -225,6 +239,7 @@ int xsegbd_issue(struct xsegbd_dev *dev, struct xsegbd_queue *q, struct request 
 		if (cmd->xreq == req && cmd->phase == XSEGBD_INFLIGHT) {
 			cmd->xreq = NULL;
 			cmd->phase = XSEGBD_BUSY;
+			xsegbd_inflight_add(q, cmd, -1);
 			spin_unlock_irq(&dev->lock);
 			goto err_put;
 		}
@@ -248,6 +263,89 @@ err_waiting:
 	return ret;
 }
 
+/* Takes a WAITING command that is still ours (BUSY) and sends it: xsegbd_issue_busy(). */
+int xsegbd_issue(struct xsegbd_dev *dev, struct xsegbd_queue *q, struct request *rq, bool kick)
+{
+	struct xsegbd_cmd *cmd = xsegbd_cmd_of(rq);
+
+	spin_lock_irq(&dev->lock);
+	if (q->rqs[rq->tag] != rq || cmd->phase != XSEGBD_WAITING) {
+		spin_unlock_irq(&dev->lock);
+		return 0;
+	}
+	cmd->phase = XSEGBD_BUSY;
+	spin_unlock_irq(&dev->lock);
+	return xsegbd_issue_busy(dev, q, rq, kick);
+}
+
+/*
+ * Deferred issue.  At queue depth > 1 most requests arrive while others are in flight; the
+ * server's doorbell for their replies runs the reply callback on the server's CPU
+ * anyway, so ->queue_rq() leaves such a command WAITING with its tag in q->pending, and
+ * the callback, after the replies, builds and sends the xseg requests: the submitter's
+ * CPU pays only for a bit, the server's CPU (which polls for work) for the rest, and the
+ * batch goes out with one signal.  ->queue_rq() sends at once when fewer than
+ * XSEGBD_DEFER_MIN commands are in flight (no reply, or a single one, is coming to carry
+ * it: low queue depths keep their latency), when a command that may take long (a FLUSH,
+ * a FUA write, a DISCARD: xsegbd_cmd_slow()) is in flight, as its reply could be long
+ * in coming, and when the defer_issue module parameter is off.  A deferred command waits
+ * for the first of at least XSEGBD_DEFER_MIN fast replies.
+ *
+ * No command is left behind: ->queue_rq() sets the bit, then reads q->inflight; every
+ * callback run decrements it for its replies (under dev->lock), then, after a full
+ * barrier, takes the bits.  Either the callback that handles the last reply sees the bit,
+ * or ->queue_rq() sees no command in flight and sends the pending ones itself.  A command
+ * stays WAITING in the table until sent, so the timeout handler, the watchdog (which sends
+ * WAITING commands every XSEGBD_WATCH_MS) and the recovery see it as before; a bit whose
+ * command was sent or completed meanwhile is skipped.
+ *
+ * Context: any (the callback may run in the server's doorbell, atomic): the xseg
+ * requests are built without sleeping, and only with kick is the server signalled (in the
+ * doorbell the server is the ringer, awake, and looks at its rings when it returns).
+ */
+static void xsegbd_send_pending(struct xsegbd_dev *dev, struct xsegbd_queue *q, bool kick)
+{
+	unsigned int tag, sent = 0;
+
+	/* the replies' inflight decrements before the look at the bits */
+	smp_mb();
+	for_each_set_bit(tag, q->pending, dev->depth) {
+		struct request *rq;
+		bool mine = false;
+		int ret;
+
+		if (!test_and_clear_bit(tag, q->pending))
+			continue;
+		spin_lock_irq(&dev->lock);
+		rq = q->rqs[tag];
+		if (rq && xsegbd_cmd_of(rq)->phase == XSEGBD_WAITING &&
+		    dev->state == XSEGBD_RUNNING) {
+			xsegbd_cmd_of(rq)->phase = XSEGBD_BUSY;
+			mine = true;
+		}
+		spin_unlock_irq(&dev->lock);
+		if (!mine)
+			continue;
+		ret = xsegbd_issue_busy(dev, q, rq, false);
+		if (!ret) {
+			sent++;
+		} else if (ret != -EAGAIN) {
+			bool claimed;
+
+			spin_lock_irq(&dev->lock);
+			claimed = xsegbd_claim_locked(dev, q, rq);
+			spin_unlock_irq(&dev->lock);
+			if (claimed)
+				xsegbd_complete(dev, rq, BLK_STS_IOERR);
+		}
+		if (ret == -EAGAIN)
+			/* no free xseg request or buffer: the next run or the watchdog retries */
+			set_bit(tag, q->pending);
+	}
+	if (sent && kick)
+		xseg_signal(dev->xseg, dev->server_port);
+}
+
 static blk_status_t xsegbd_queue_rq(struct blk_mq_hw_ctx *hctx,
 				    const struct blk_mq_queue_data *bd)
 {
@@ -256,7 +354,7 @@ static blk_status_t xsegbd_queue_rq(struct blk_mq_hw_ctx *hctx,
 	struct request *rq = bd->rq;
 	struct xsegbd_cmd *cmd = xsegbd_cmd_of(rq);
 	blk_status_t st;
-	bool running;
+	bool running, defer;
 	int ret;
 
 	st = xsegbd_cmd_init(dev, rq, cmd);
@@ -272,15 +370,35 @@ static blk_status_t xsegbd_queue_rq(struct blk_mq_hw_ctx *hctx,
 		return BLK_STS_IOERR;
 	}
 	q->rqs[rq->tag] = rq;
-	cmd->phase = XSEGBD_WAITING;
 	running = dev->state == XSEGBD_RUNNING;
+	/* defer behind enough fast replies only (see xsegbd_send_pending()) */
+	defer = running && READ_ONCE(xsegbd_defer_issue) && q->inflight >= XSEGBD_DEFER_MIN &&
+		!q->slow;
+	/* running: ours to send at once (one lock round trip less per request) */
+	cmd->phase = running && !defer ? XSEGBD_BUSY : XSEGBD_WAITING;
 	spin_unlock_irq(&dev->lock);
 	/* while recovering the command waits in the table; recovery sends it */
 	if (!running)
 		return BLK_STS_OK;
+	if (defer) {
+		/*
+		 * Replies are due: the reply callback that handles them sends it (see
+		 * xsegbd_send_pending()).
+		 */
+		atomic64_inc(&dev->stats.deferred);
+		set_bit(rq->tag, q->pending);
+		/* the tag before the count; pairs with the barrier in xsegbd_send_pending() */
+		smp_mb__after_atomic();
+		if (!READ_ONCE(q->inflight))
+			/* the last reply was handled meanwhile: nobody else will send it */
+			xsegbd_send_pending(dev, q, false);
+		if (bd->last)
+			xseg_signal(dev->xseg, dev->server_port);
+		return BLK_STS_OK;
+	}
 
 	/* the last of a batch signals the server for all; else ->commit_rqs() does */
-	ret = xsegbd_issue(dev, q, rq, bd->last);
+	ret = xsegbd_issue_busy(dev, q, rq, bd->last);
 	if (!ret)
 		return BLK_STS_OK;
 	spin_lock_irq(&dev->lock);
@@ -471,6 +589,7 @@ static void xsegbd_handle_reply(struct xsegbd_dev *dev, struct xsegbd_queue *q,
 	}
 	cmd->phase = XSEGBD_BUSY;
 	cmd->xreq = NULL;
+	xsegbd_inflight_add(q, cmd, -1);
 	spin_unlock_irq(&dev->lock);
 
 	st = xsegbd_check_reply(dev, req, cmd, &result, &bogus);
@@ -542,6 +661,8 @@ void xsegbd_reply_callback(void *priv, unsigned int ctx)
 		}
 		xsegbd_handle_reply(dev, q, req, ctx & XSEG_KCB_ATOMIC);
 	}
+	if (ret != -EPERM)
+		xsegbd_send_pending(dev, q, !(ctx & XSEG_KCB_ATOMIC));
 	if (n == XSEGBD_REPLY_BUDGET)
 		/* more may be queued: come back in the work item (the segment is not read) */
 		xseg_kcallback_kick(q->sd);
@@ -678,6 +799,7 @@ void xsegbd_reissue_all(struct xsegbd_dev *dev, bool abandon)
 			if (cmd && abandon && cmd->phase == XSEGBD_INFLIGHT) {
 				cmd->gen++;
 				cmd->xreq = NULL;
+				xsegbd_inflight_add(q, cmd, -1);
 				cmd->phase = XSEGBD_WAITING;
 				atomic64_inc(&dev->stats.stranded);
 			}

@@ -51,6 +51,11 @@ module_param_cb(recovery_window, &xsegbd_window_ops, &xsegbd_recovery_window, 06
 MODULE_PARM_DESC(recovery_window,
 		 "Seconds I/O waits for a dead server to be replaced, for new devices (0-3600, default: 30)");
 
+bool xsegbd_defer_issue = true;
+module_param_named(defer_issue, xsegbd_defer_issue, bool, 0644);
+MODULE_PARM_DESC(defer_issue,
+		 "Requests that arrive while replies are due are sent by the reply handler (default: Y)");
+
 /* protects xsegbd_devices, every device's open_count and removing, xsegbd_last_added */
 DEFINE_MUTEX(xsegbd_mutex);
 /* serialises adds, so that last_added names the device of the last add */
@@ -202,10 +207,11 @@ static ssize_t stats_show(struct device *d, struct device_attribute *a, char *bu
 	struct xsegbd_stats *s = &dev->stats;
 	s64 abandoned = atomic64_read(&s->stranded), stale = atomic64_read(&s->stale);
 
-	return sysfs_emit(buf, "%u %lld %lld %lld %lld %lld %lld %lld\n", xsegbd_inflight(dev),
+	return sysfs_emit(buf, "%u %lld %lld %lld %lld %lld %lld %lld %lld\n", xsegbd_inflight(dev),
 			  atomic64_read(&s->completed), atomic64_read(&s->errors),
 			  atomic64_read(&s->timeouts), atomic64_read(&s->reissued), stale,
-			  atomic64_read(&s->bogus), abandoned > stale ? abandoned - stale : 0);
+			  atomic64_read(&s->bogus), abandoned > stale ? abandoned - stale : 0,
+			  atomic64_read(&s->deferred));
 }
 static DEVICE_ATTR_RO(stats);
 
@@ -401,7 +407,8 @@ static int xsegbd_setup_queues(struct xsegbd_dev *dev)
 		q->dev = dev;
 		q->index = i;
 		q->rqs = kcalloc(dev->depth, sizeof(*q->rqs), GFP_KERNEL);
-		if (!q->rqs)
+		q->pending = bitmap_zalloc(dev->depth, GFP_KERNEL);
+		if (!q->rqs || !q->pending)
 			return -ENOMEM;
 		ret = xseg_get_signal_desc(dev->xseg, XSEG_SIGNAL_CALLBACK, &q->sd);
 		if (ret)
@@ -424,8 +431,10 @@ static void xsegbd_free_queues(struct xsegbd_dev *dev)
 
 	if (!dev->queues)
 		return;
-	for (i = 0; i < dev->nr_queues; i++)
+	for (i = 0; i < dev->nr_queues; i++) {
 		kfree(dev->queues[i].rqs);
+		bitmap_free(dev->queues[i].pending);
+	}
 	kfree(dev->queues);
 	dev->queues = NULL;
 }

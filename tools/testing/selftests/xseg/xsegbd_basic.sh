@@ -33,8 +33,19 @@ ksft_test "write cache + FUA advertised" grep -q "write back" \
 	"/sys/block/xsegbd$n/queue/write_cache"
 
 ksft_test "fio randwrite+verify QD1" xsegbd_fio "$dev" qd1 --iodepth=1 --size=2M
+deferred() { awk '{print $9}' "$XSEGBD_BUS/devices/$n/stats"; }
+d0=$(deferred)
 ksft_test "fio randwrite+verify QD32, 2 jobs" xsegbd_fio "$dev" qd32 --iodepth=32 \
 	--numjobs=2 --offset_increment=24M --size=6M
+d1=$(deferred)
+ksft_test "QD32: requests deferred to the reply handler ($d0 -> $d1)" test "$d1" -gt "$d0"
+# the same with deferred issue off: everything sent by the submitter, nothing deferred
+defer_param=/sys/module/xsegbd/parameters/defer_issue
+echo N > "$defer_param"
+ksft_test "defer_issue=N: fio randwrite+verify QD32, 2 jobs" xsegbd_fio "$dev" qd32n \
+	--iodepth=32 --numjobs=2 --offset_increment=24M --size=6M
+ksft_test "defer_issue=N: nothing deferred" test "$(deferred)" = "$d1"
+echo Y > "$defer_param"
 ksft_test "fio 128k sequential write+verify QD8" xsegbd_fio "$dev" seq --rw=write --bs=128k \
 	--iodepth=8 --size=8M
 ksft_test "data reached the store" cmp -n 1048576 "$dev" "$XSEGBD_STORE/vol0"
