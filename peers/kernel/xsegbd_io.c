@@ -79,6 +79,18 @@ static void xsegbd_complete(struct xsegbd_dev *dev, struct request *rq, blk_stat
 	blk_mq_complete_request(rq);
 }
 
+/* Fails a WAITING or INFLIGHT command with EIO, unless someone else claimed it first. */
+static void xsegbd_fail(struct xsegbd_dev *dev, struct xsegbd_queue *q, struct request *rq)
+{
+	bool claimed;
+
+	spin_lock_irq(&dev->lock);
+	claimed = xsegbd_claim_locked(dev, q, rq);
+	spin_unlock_irq(&dev->lock);
+	if (claimed)
+		xsegbd_complete(dev, rq, BLK_STS_IOERR);
+}
+
 /* The caller owns the command as BUSY: it leaves the table and completes. */
 void xsegbd_finish(struct xsegbd_dev *dev, struct request *rq, blk_status_t status)
 {
@@ -327,20 +339,13 @@ static void xsegbd_send_pending(struct xsegbd_dev *dev, struct xsegbd_queue *q, 
 		if (!mine)
 			continue;
 		ret = xsegbd_issue_busy(dev, q, rq, false);
-		if (!ret) {
+		if (!ret)
 			sent++;
-		} else if (ret != -EAGAIN) {
-			bool claimed;
-
-			spin_lock_irq(&dev->lock);
-			claimed = xsegbd_claim_locked(dev, q, rq);
-			spin_unlock_irq(&dev->lock);
-			if (claimed)
-				xsegbd_complete(dev, rq, BLK_STS_IOERR);
-		}
-		if (ret == -EAGAIN)
+		else if (ret == -EAGAIN)
 			/* no free xseg request or buffer: the next run or the watchdog retries */
 			set_bit(tag, q->pending);
+		else
+			xsegbd_fail(dev, q, rq);
 	}
 	if (sent && kick)
 		xseg_signal(dev->xseg, dev->server_port);
@@ -811,15 +816,8 @@ void xsegbd_reissue_all(struct xsegbd_dev *dev, bool abandon)
 			if (abandon)
 				atomic64_inc(&dev->stats.reissued);
 			ret = xsegbd_issue(dev, q, rq, true);
-			if (ret && ret != -EAGAIN) {
-				bool claimed;
-
-				spin_lock_irq(&dev->lock);
-				claimed = xsegbd_claim_locked(dev, q, rq);
-				spin_unlock_irq(&dev->lock);
-				if (claimed)
-					xsegbd_complete(dev, rq, BLK_STS_IOERR);
-			}
+			if (ret && ret != -EAGAIN)
+				xsegbd_fail(dev, q, rq);
 		}
 	}
 }
