@@ -60,6 +60,13 @@ mkdir -p "$out/blk"
 failed=0
 work=/tmp/xseg-bench
 mkdir -p "$work"
+# fio on CPU 0, the server processes on the last CPU (see "block" below)
+client_cpu=
+server_wrap=()
+if [ "${BENCH_PIN:-1}" != 0 ] && [ "$(nproc)" -ge 2 ]; then
+	client_cpu=0
+	server_wrap=(taskset -c "$(($(nproc) - 1))")
+fi
 
 log() { printf '[bench %s] %s\n' "$(date +%T)" "$*"; }
 
@@ -96,11 +103,17 @@ run_ipc() {
 }
 
 # ---- block ----
-# fio starts slowly under TCG (seconds: it maps many libraries over 9p), so the targets of a
-# group are set up together and measured by one fio process whose job sections, named
-# TARGET:JOB.rRUN, run one after the other (stonewall), the targets interleaved job by job
-# so that noise falls on all of them alike.  The baselines form one group, the xsegbd targets
-# another (a hang there cannot take the baselines' figures with it).
+# fio starts slowly under TCG (seconds: it maps many libraries over 9p), so every target is
+# set up first and each run is one fio process whose job sections, named TARGET:JOB.rRUN,
+# run one after the other (stonewall), the targets interleaved job by job: a baseline's
+# figure and the xsegbd figure it is divided by are taken seconds apart, so that the host's
+# noise (which changes over minutes on a shared TCG host) falls on both alike.  A hang in one
+# run's fio (killed by its timeout) loses that run's figures only.
+#
+# CPUs (with 2 or more): fio, the client, runs on CPU 0 for every target; the servers that
+# are processes (the xsegbd peers, nbdkit) run on the last CPU, as a polling server is
+# deployed beside its clients; the kernel's own workers (loop) go where the scheduler puts
+# them.  BENCH_PIN=0 turns the pinning off.
 names=()
 devs=()
 teardowns=()
@@ -115,23 +128,23 @@ blk_jobs() {
 	echo read-128k-qd8
 }
 
+# fio_jobfile RUN: the jobs of one run on every target set up
 fio_jobfile() {
-	local r job rw bs depth i
+	local r=$1 job rw bs depth i
 
 	printf '[global]\nioengine=io_uring\ndirect=1\nnumjobs=1\nsize=%sM\n' "$vol_mb"
 	printf 'time_based\nruntime=%s\nramp_time=%s\n' "$runtime" "$ramp"
 	# threads, not processes: a fork per job costs seconds under TCG
 	printf 'randrepeat=0\nnorandommap\nstonewall\nthread\n'
-	for r in $(seq "$runs"); do
-		for job in $(blk_jobs); do
-			rw=${job%%-*}
-			bs=${job#*-}
-			bs=${bs%%-*}
-			depth=${job##*-qd}
-			for i in "${!names[@]}"; do
-				printf '[%s:%s.r%s]\nfilename=%s\nrw=%s\nbs=%s\niodepth=%s\n' \
-					"${names[$i]}" "$job" "$r" "${devs[$i]}" "$rw" "$bs" "$depth"
-			done
+	if [ -n "$client_cpu" ]; then printf 'cpus_allowed=%s\n' "$client_cpu"; fi
+	for job in $(blk_jobs); do
+		rw=${job%%-*}
+		bs=${job#*-}
+		bs=${bs%%-*}
+		depth=${job##*-qd}
+		for i in "${!names[@]}"; do
+			printf '[%s:%s.r%s]\nfilename=%s\nrw=%s\nbs=%s\niodepth=%s\n' \
+				"${names[$i]}" "$job" "$r" "${devs[$i]}" "$rw" "$bs" "$depth"
 		done
 	done
 }
@@ -161,21 +174,27 @@ setup_target() {
 	teardowns+=("$teardown")
 }
 
-# fio_group GROUP: measures the targets set up, then tears them down
-fio_group() {
-	local group=$1 n i rc=0
+# fio_runs: measures the targets set up, one fio process per run, then tears them down
+fio_runs() {
+	local r f n i rc
+	local -a bad=()
 
 	[ ${#names[@]} -gt 0 ] || return 0
-	fio_jobfile > "$work/$group.fio"
-	n=$(grep -c '^\[.*:' "$work/$group.fio")
-	log "blk: $group: fio, $n jobs of ${runtime}s on ${names[*]}"
-	timeout -k 10 $(((runtime + ramp + 5) * n + 120)) fio --output-format=json \
-		--output="$out/blk/$group.json" "$work/$group.fio" > "$work/fio.err" 2>&1 || rc=$?
+	for r in $(seq "$runs"); do
+		f=$(printf 'run%02d' "$r")
+		fio_jobfile "$r" > "$work/$f.fio"
+		n=$(grep -c '^\[.*:' "$work/$f.fio")
+		log "blk: run $r/$runs: fio, $n jobs of ${runtime}s on ${names[*]}"
+		rc=0
+		timeout -k 10 $(((runtime + ramp + 5) * n + 120)) fio --output-format=json \
+			--output="$out/blk/$f.json" "$work/$f.fio" > "$work/fio.err" 2>&1 || rc=$?
+		[ $rc = 0 ] || bad+=("run $r: fio exit $rc: $(tail -2 "$work/fio.err")")
+	done
 	for i in "${!names[@]}"; do
-		if [ $rc = 0 ]; then
+		if [ ${#bad[@]} = 0 ]; then
 			status blk "${names[$i]}" ok "${devs[$i]}"
 		else
-			status blk "${names[$i]}" failed "fio exit $rc: $(tail -2 "$work/fio.err")"
+			status blk "${names[$i]}" failed "${bad[*]}"
 		fi
 	done
 	for i in "${!names[@]}"; do
@@ -212,7 +231,7 @@ loop_teardown() {
 nbd_setup() {
 	modprobe nbd nbds_max=2 >&2 || return 1
 	rm -f "$work/nbd.sock"
-	nbdkit --unix "$work/nbd.sock" --pidfile "$work/nbdkit.pid" memory "${vol_mb}M" >&2 ||
+	"${server_wrap[@]}" nbdkit --unix "$work/nbd.sock" --pidfile "$work/nbdkit.pid" memory "${vol_mb}M" >&2 ||
 		return 1
 	udevwait "$work/nbd.sock" || return 1
 	nbd-client -unix "$work/nbd.sock" /dev/nbd0 -b 4096 -N "" >&2 || return 1
@@ -255,7 +274,8 @@ xsegbd_setup() {
 	command -v "$peer" > /dev/null ||
 		{ echo "UNAVAILABLE: $peer not built (build/user/bin/$peer)"; return 1; }
 	xsegbd_segment || return 1
-	"$peer" --segment "$seg" --port "$port" "$@" > "$work/peer$port.log" 2>&1 &
+	"${server_wrap[@]}" "$peer" --segment "$seg" --port "$port" "$@" > "$work/peer$port.log" \
+		2>&1 &
 	pid=$!
 	peer_pids[$port]=$pid
 	for i in $(seq 100); do
@@ -314,21 +334,21 @@ udevwait() {
 	return 1
 }
 
-# the baselines first: a kernel crash in xsegbd then still leaves them measured
+# every target set up, then the runs (fio_runs); the baselines are set up first so that a
+# failed xsegbd setup still leaves them measured
 run_blk() {
 	blk_jobs > "$out/blk-jobs"
 	setup_target null_blk null_blk_setup null_blk_teardown
 	setup_target loop-tmpfs loop_setup loop_teardown
 	setup_target nbd-memory nbd_setup nbd_teardown
-	fio_group baselines
 	setup_target xsegbd-null xsegbd_null_setup "xsegbd_teardown 24"
 	setup_target xsegbd-memd xsegbd_memd_setup "xsegbd_teardown 25"
 	setup_target xsegbd-filed xsegbd_filed_setup "xsegbd_teardown 26"
-	fio_group xsegbd
+	fio_runs
 	xsegbd_cleanup
 }
 
-log "kernel $kver, $(nproc) CPUs, quick=$quick, runs=$runs, fio runtime ${runtime}s"
+log "kernel $kver, $(nproc) CPUs, quick=$quick, runs=$runs, fio runtime ${runtime}s, fio on CPU ${client_cpu:-any}, servers ${server_wrap[*]:-unpinned}"
 t=$SECONDS
 [ $do_ipc = 1 ] && run_ipc
 t_ipc=$((SECONDS - t))
