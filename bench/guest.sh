@@ -113,7 +113,8 @@ run_ipc() {
 # CPUs (with 2 or more): fio, the client, runs on CPU 0 for every target; the servers that
 # are processes (the xsegbd peers, nbdkit) run on the last CPU, as a polling server is
 # deployed beside its clients; the kernel's own workers (loop) go where the scheduler puts
-# them.  BENCH_PIN=0 turns the pinning off.
+# them.  BENCH_PIN=0 turns the pinning off.  Memory: the written data of loop, nbd, xseg-memd
+# and xseg-filed (512 MiB each) and the segment are held at once: bench/run.sh boots 4 GiB.
 names=()
 devs=()
 teardowns=()

@@ -186,7 +186,10 @@ for k in $kernels; do
 	[ $quick = 1 ] && gargs+=(--quick) || gargs+=(--runs "$runs")
 	rc=0
 	tp=$(date +%s)
-	tools/testing/vm/run --bench --kernel "$k" --timeout $((quick ? 900 : 3000)) --mem 2048 -- \
+	# 4 GiB: the block targets are all set up at once (guest.sh), and the randwrite jobs fill
+	# up to 512 MiB in each of loop's tmpfs file, nbdkit, xseg-memd and xseg-filed's tmpfs
+	# files, beside the 256 MiB segment (with 2 GiB the OOM killer took xseg-memd)
+	tools/testing/vm/run --bench --kernel "$k" --timeout $((quick ? 900 : 3000)) --mem 4096 -- \
 		bench/guest.sh "${gargs[@]}" 2>&1 | tee "$raw/$k/guest.log" || rc=$?
 	mark "vm_$k" "$tp"
 	vm_unlock
