@@ -35,7 +35,7 @@
 #define XSEGBD_REPLY_BUDGET	128	/* replies handled per callback run */
 #define XSEGBD_INFO_MAX_WAIT	10	/* seconds an INFO waits at most */
 #define XSEGBD_WATCH_MS		200	/* watchdog period */
-#define XSEGBD_DEFER_MIN	2	/* commands in flight before new ones are deferred */
+#define XSEGBD_DEFER_MIN	1	/* commands in flight before new ones are deferred */
 #define XSEGBD_SEGNAME_MAX	64	/* SEGDEV_NAME_LEN */
 
 /*
@@ -152,6 +152,7 @@ struct xsegbd_dev {
 /* xsegbd_main.c */
 extern struct mutex xsegbd_mutex;
 extern bool xsegbd_defer_issue;
+extern unsigned int xsegbd_defer_min;
 
 /* xsegbd_io.c */
 extern const struct blk_mq_ops xsegbd_mq_ops;

@@ -56,6 +56,30 @@ module_param_named(defer_issue, xsegbd_defer_issue, bool, 0644);
 MODULE_PARM_DESC(defer_issue,
 		 "Requests that arrive while replies are due are sent by the reply handler (default: Y)");
 
+static int xsegbd_param_set_defer_min(const char *val, const struct kernel_param *kp)
+{
+	unsigned int v;
+	int ret;
+
+	ret = kstrtouint(val, 0, &v);
+	if (ret)
+		return ret;
+	if (v < 1 || v > XSEGBD_MAX_DEPTH)
+		return -EINVAL;
+	WRITE_ONCE(*(unsigned int *)kp->arg, v);
+	return 0;
+}
+
+static const struct kernel_param_ops xsegbd_defer_min_ops = {
+	.set = xsegbd_param_set_defer_min,
+	.get = param_get_uint,
+};
+
+unsigned int xsegbd_defer_min = XSEGBD_DEFER_MIN;
+module_param_cb(defer_min, &xsegbd_defer_min_ops, &xsegbd_defer_min, 0644);
+MODULE_PARM_DESC(defer_min,
+		 "Fast requests of a queue in flight before new ones are deferred (1-1024, default: 1)");
+
 /* protects xsegbd_devices, every device's open_count and removing, xsegbd_last_added */
 DEFINE_MUTEX(xsegbd_mutex);
 /* serialises adds, so that last_added names the device of the last add */

@@ -46,6 +46,20 @@ ksft_test "defer_issue=N: fio randwrite+verify QD32, 2 jobs" xsegbd_fio "$dev" q
 	--iodepth=32 --numjobs=2 --offset_increment=24M --size=6M
 ksft_test "defer_issue=N: nothing deferred" test "$(deferred)" = "$d1"
 echo Y > "$defer_param"
+# defer_min: range-checked; a larger value still verifies and still defers at QD32
+defer_min=/sys/module/xsegbd/parameters/defer_min
+ksft_test "defer_min defaults to 1" test "$(cat "$defer_min")" = 1
+ksft_test "defer_min=0 is refused" sh -c "! echo 0 > $defer_min"
+ksft_test "defer_min=1025 is refused" sh -c "! echo 1025 > $defer_min"
+ksft_test "defer_min=abc is refused" sh -c "! echo abc > $defer_min"
+ksft_test "defer_min still 1 after refused writes" test "$(cat "$defer_min")" = 1
+echo 4 > "$defer_min"
+d2=$(deferred)
+ksft_test "defer_min=4: fio randwrite+verify QD32, 2 jobs" xsegbd_fio "$dev" qd32m \
+	--iodepth=32 --numjobs=2 --offset_increment=24M --size=6M
+d3=$(deferred)
+ksft_test "defer_min=4: requests deferred ($d2 -> $d3)" test "$d3" -gt "$d2"
+echo 1 > "$defer_min"
 ksft_test "fio 128k sequential write+verify QD8" xsegbd_fio "$dev" seq --rw=write --bs=128k \
 	--iodepth=8 --size=8M
 ksft_test "data reached the store" cmp -n 1048576 "$dev" "$XSEGBD_STORE/vol0"
