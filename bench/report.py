@@ -602,7 +602,7 @@ class Run:
         if self.dropped:
             md.append("- **not in this report**: the VM runs on %s (the run was stopped "
                       "before them)" % ", ".join(self.dropped))
-        md.append("- VM runs: %s under %s, TCG (no KVM), 2 vCPUs, 2 GiB; booted without "
+        md.append("- VM runs: %s under %s, TCG (no KVM), 2 vCPUs, 4 GiB; booted without "
                   "slub_debug (tests boot with it)" % (
             ", ".join(self.kernels), m.get("qemu")))
         md.append("- **Timings under QEMU TCG are relative, not absolute**: compare figures "
