@@ -27,7 +27,9 @@
 #include "xsegbd.h"
 #include "xsegbd_compat.h"
 
-static int xsegbd_param_set_window(const char *val, const struct kernel_param *kp)
+/* Sets an unsigned int module parameter to val if it lies in [min, max]. */
+static int xsegbd_param_set_range(const char *val, const struct kernel_param *kp,
+				  unsigned int min, unsigned int max)
 {
 	unsigned int v;
 	int ret;
@@ -35,10 +37,15 @@ static int xsegbd_param_set_window(const char *val, const struct kernel_param *k
 	ret = kstrtouint(val, 0, &v);
 	if (ret)
 		return ret;
-	if (v > XSEGBD_MAX_SECONDS)
+	if (v < min || v > max)
 		return -EINVAL;
-	*(unsigned int *)kp->arg = v;
+	WRITE_ONCE(*(unsigned int *)kp->arg, v);
 	return 0;
+}
+
+static int xsegbd_param_set_window(const char *val, const struct kernel_param *kp)
+{
+	return xsegbd_param_set_range(val, kp, 0, XSEGBD_MAX_SECONDS);
 }
 
 static const struct kernel_param_ops xsegbd_window_ops = {
@@ -58,16 +65,7 @@ MODULE_PARM_DESC(defer_issue,
 
 static int xsegbd_param_set_defer_min(const char *val, const struct kernel_param *kp)
 {
-	unsigned int v;
-	int ret;
-
-	ret = kstrtouint(val, 0, &v);
-	if (ret)
-		return ret;
-	if (v < 1 || v > XSEGBD_MAX_DEPTH)
-		return -EINVAL;
-	WRITE_ONCE(*(unsigned int *)kp->arg, v);
-	return 0;
+	return xsegbd_param_set_range(val, kp, 1, XSEGBD_MAX_DEPTH);
 }
 
 static const struct kernel_param_ops xsegbd_defer_min_ops = {
