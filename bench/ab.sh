@@ -7,7 +7,7 @@
 #
 #   flock /tmp/xseg-vm.lock tools/testing/vm/run --kernel K --timeout 900 -- \
 #       bench/ab.sh [--rounds N] [--runtime S] [--out DIR] [--profile NAME,...] \
-#       [--fio-cpus LIST] NAME=BINDIR:KODIR[:PEER ARGS...] ...
+#       [--fio-cpus LIST] [--diag] [--profile-each NAME,...] NAME=BINDIR:KODIR[:PEER ARGS...] ...
 #
 # BINDIR holds xseg and xseg-memd of the variant, KODIR its segdev.ko, xseg.ko and
 # xsegbd.ko (a copy of an older build outside the repository, or "build" for this tree's
@@ -17,7 +17,14 @@
 # under taskset -c LIST; XSEGBD_PARAMS="P=V ..." are xsegbd.ko's module parameters).  Each round measures 4k randread at QD1 and QD32
 # (fio, io_uring, direct) on every target; the summary prints each figure as the median over
 # the rounds and the ratios xsegbd/null_blk (QD32) and xsegbd/loop (QD1) round by round,
-# then their medians.  --fio-cpus LIST pins fio (every target alike) to those CPUs.  --profile NAME,... runs those variants once more after the rounds
+# then their medians.  --fio-cpus LIST pins fio (every target alike) to those CPUs.  --diag
+# writes what the counters did over each round's fio run to OUT/diag-NAME-rROUND.txt (CPU
+# time, interrupts, context switches of fio, the peer and the kworkers, xsegbd's stats).
+# --profile-each NAME,... profiles those variants in every round (a set-up of their own after
+# the measured one, perf only: OUT/perf-NAME-prof-rROUND*, OUT/diag-NAME-prof-rROUND.txt with
+# the profiled window's completions per second as window.iops, counted over 4 s although the
+# two snapshots around it take a few seconds more under TCG: compare it between rounds only),
+# to compare a slow round's profile with a fast one's.  --profile NAME,... runs those variants once more after the rounds
 # (not counted) under `perf record -a -g` (cpu-clock: OUT/perf-NAME*.txt; what the
 # counters did meanwhile: OUT/diag-NAME.txt) and once under `perf sched record` (wake-up
 # to run delays: OUT/sched-NAME.txt); NAME null_blk profiles the baseline (perf only).
@@ -30,6 +37,9 @@ runtime=4
 out=/tmp/xseg-ab
 profile=
 fio_cpus=
+AB_DIAG=
+profile_each=
+prof_round=
 vol_mb=512
 variants=()
 while [ $# -gt 0 ]; do
@@ -39,6 +49,8 @@ while [ $# -gt 0 ]; do
 	--out) out=$2; shift 2 ;;
 	--profile) profile=$2; shift 2 ;;
 	--fio-cpus) fio_cpus=$2; shift 2 ;;
+	--diag) AB_DIAG=1; shift ;;
+	--profile-each) profile_each=$2; shift 2 ;;
 	*=*) variants+=("$1"); shift ;;
 	*) echo "ab.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
@@ -54,6 +66,7 @@ log() { printf '[ab %s] %s\n' "$(date +%T)" "$*"; }
 # fio_run LABEL DEV [perf]: QD1 then QD32 randread; appends "round label qd iops" to res
 fio_run() {
 	local label=$1 dev=$2 prof=${3:-}
+	local tag=$label${prof_round:+-prof-r$prof_round}
 	local -a pre=()
 
 	cat > "$work/job.fio" <<-EOF
@@ -84,6 +97,7 @@ fio_run() {
 	case "$prof" in
 	sched) pre=(perf sched record -o "$work/perf.data" --) ;;
 	esac
+	[ -z "$prof" ] && [ -n "${AB_DIAG:-}" ] && snap "$dev" > "$work/snap.before"
 	timeout -k 5 $((runtime * 4 + 120)) "${pre[@]}" fio --output-format=json \
 		--output="$work/fio.json" "$work/job.fio" > "$work/fio.err" 2>&1 &
 	local fpid=$!
@@ -93,7 +107,10 @@ fio_run() {
 		snap "$dev" > "$work/snap.before"
 		sleep 4
 		snap "$dev" > "$work/snap.after"
-		snap_diff "$work/snap.before" "$work/snap.after" > "$out/diag-$label.txt"
+		snap_diff "$work/snap.before" "$work/snap.after" > "$out/diag-$tag.txt"
+		# the window's rate (a device of ours counts its completions)
+		awk '$1 == "xsegbd.stats.2" { printf "window.iops %d\n", $2 / 4 }' \
+			"$out/diag-$tag.txt" >> "$out/diag-$tag.txt"
 		# --synth=task: comm and fork events only; synthesizing every task's mappings
 		# (user symbols) and collecting build ids (-B -N) took longer than fio's 60 s
 		# under TCG
@@ -104,37 +121,51 @@ fio_run() {
 		# perf sampled fio's steady state only if fio was still running when it ended
 		kill -0 "$fpid" 2> /dev/null ||
 			log "$label: fio ended before perf did: the profile missed it"
+		# the profile is taken: fio's remaining runtime would measure nothing
+		kill -INT "$fpid" 2> /dev/null
 	fi
-	if ! wait "$fpid"; then
+	# every round's counters over the whole fio run (qd1 and qd32): what a slow round did
+	if [ -z "$prof" ] && [ -n "${AB_DIAG:-}" ]; then
+		wait "$fpid"
+		local st=$?
+		snap "$dev" > "$work/snap.after"
+		snap_diff "$work/snap.before" "$work/snap.after" > "$out/diag-$label-r$r.txt"
+		[ "$st" = 0 ] || { log "$label: fio failed: $(tail -2 "$work/fio.err")"; return 1; }
+	elif ! wait "$fpid" && [ "$prof" != perf ]; then
+		# (a profiled fio is interrupted once perf is done)
 		log "$label: fio failed: $(tail -2 "$work/fio.err")"
 		return 1
 	fi
 	if [ -n "$prof" ]; then
 		if [ "$prof" = perf ]; then
 			perf report -i "$work/perf.data" --kallsyms=/proc/kallsyms --stdio --no-children --sort sym \
-				--percent-limit 0.3 -g none > "$out/perf-$label.txt" 2>&1
+				--percent-limit 0.3 -g none > "$out/perf-$tag.txt" 2>&1
 			perf report -i "$work/perf.data" --kallsyms=/proc/kallsyms --stdio --no-children --sort cpu,comm \
-				-g none > "$out/perf-$label-comm.txt" 2>&1
+				-g none > "$out/perf-$tag-comm.txt" 2>&1
 			perf report -i "$work/perf.data" --kallsyms=/proc/kallsyms --stdio --no-children --comm fio \
-				--sort sym --percent-limit 0.3 -g none > "$out/perf-$label-fio.txt" 2>&1
+				--sort sym --percent-limit 0.3 -g none > "$out/perf-$tag-fio.txt" 2>&1
 			perf report -i "$work/perf.data" --kallsyms=/proc/kallsyms --stdio --no-children --sort comm,sym \
-				--percent-limit 0.5 -g none > "$out/perf-$label-commsym.txt" 2>&1
+				--percent-limit 0.5 -g none > "$out/perf-$tag-commsym.txt" 2>&1
 			# who calls the three hottest symbols
 			perf report -i "$work/perf.data" --kallsyms=/proc/kallsyms --stdio --no-children --sort sym \
 				--percent-limit 5 -g caller,2,callee,function,percent \
-				> "$out/perf-$label-callers.txt" 2>&1
+				> "$out/perf-$tag-callers.txt" 2>&1
 		else
 			perf sched latency -i "$work/perf.data" --sort max \
-				> "$out/sched-$label.txt" 2>&1
+				> "$out/sched-$tag.txt" 2>&1
 		fi
 		# kept for perf report --kallsyms with other sort keys (the guest's symbols)
-		[ "$prof" = perf ] && cp "$work/perf.data" "$out/perf-$label.data" &&
-			cp /proc/kallsyms "$out/kallsyms-$label.txt"
+		[ "$prof" = perf ] && cp "$work/perf.data" "$out/perf-$tag.data" &&
+			cp /proc/kallsyms "$out/kallsyms-$tag.txt"
 		rm -f "$work/perf.data"
 	fi
-	python3 - "$work/fio.json" "$r" "$label" >> "$res" <<-'EOF'
+	python3 - "$work/fio.json" "${prof_round:+p}$r" "$label" >> "$res" <<-'EOF'
 	import json, sys
-	d = json.load(open(sys.argv[1]))
+	try:
+	    d = json.load(open(sys.argv[1]))
+	except ValueError:
+	    # a profiled fio interrupted before it wrote its report: the profile is what counts
+	    sys.exit(0)
 	for j in d["jobs"]:
 	    qd = j["jobname"]
 	    print(f"{sys.argv[2]}\t{sys.argv[3]}\t{qd}\t{j['read']['iops']:.0f}")
@@ -156,6 +187,15 @@ snap() {
 	awk 'FNR == 1 { split(FILENAME, p, "/"); t = p[5] } $1 == "Name:" && $2 != "fio" { nextfile }
 	     /^(non)?voluntary_ctxt_switches/ { sub(":", "", $1); print "fio." t "." $1, $2 }' \
 		/proc/[0-9]*/task/[0-9]*/status 2> /dev/null
+	# the peer's threads and the kworkers (the reply callback runs in one when the doorbell
+	# cannot take it), summed by name: switches, and CPU time in ticks (stat fields 14, 15)
+	awk '$1 == "Name:" { n = $2; sub("/.*", "", n) } $1 == "Name:" && n != "xseg-memd" &&
+	     n !~ /^kworker/ { nextfile } /^(non)?voluntary_ctxt_switches/ { sub(":", "", $1);
+	     c[n "." $1] += $2 } END { for (k in c) print "task." k, c[k] }' \
+		/proc/[0-9]*/task/[0-9]*/status 2> /dev/null
+	awk '{ n = $2; gsub("[()]", "", n); sub("/.*", "", n) } n == "xseg-memd" || n ~ /^kworker/ {
+	     c[n ".utime"] += $14; c[n ".stime"] += $15 } END { for (k in c) print "task." k, c[k] }' \
+		/proc/[0-9]*/task/[0-9]*/stat 2> /dev/null
 	awk '{ f = FILENAME; sub(".*/block/[^/]*/", "", f); print "blk." f, $1 }' \
 		/sys/kernel/debug/block/"$d"/hctx*/{queued,run,dispatch_busy} 2> /dev/null
 	# xsegbd: in flight, completed, errors, timeouts, reissued, stale, bogus, abandoned,
@@ -273,6 +313,9 @@ for r in $(seq "$rounds"); do
 	null_blk_run
 	for v in "${variants[@]}"; do
 		variant_run "$v"
+		case ",$profile_each," in
+		*",${v%%=*},"*) prof_round=$r variant_run "$v" perf ;;
+		esac
 	done
 	loop_run
 done
@@ -298,7 +341,7 @@ python3 - "$res" <<-'EOF'
 import collections, statistics, sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
 v = collections.defaultdict(dict)
-rows = [x for x in rows if x[0] != "p"]
+rows = [x for x in rows if not x[0].startswith("p")]
 for r, label, qd, iops in rows:
     v[(label, qd)][r] = float(iops)
 labels = []
