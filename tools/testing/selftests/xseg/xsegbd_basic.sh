@@ -59,6 +59,11 @@ ksft_test "defer_min=4: fio randwrite+verify QD32, 2 jobs" xsegbd_fio "$dev" qd3
 	--iodepth=32 --numjobs=2 --offset_increment=24M --size=6M
 d3=$(deferred)
 ksft_test "defer_min=4: requests deferred ($d2 -> $d3)" test "$d3" -gt "$d2"
+# above the queue depth (32) no queue ever has that many in flight: nothing is deferred
+echo 1024 > "$defer_min"
+ksft_test "defer_min=1024: fio randwrite+verify QD32, 2 jobs" xsegbd_fio "$dev" qd32m \
+	--iodepth=32 --numjobs=2 --offset_increment=24M --size=6M
+ksft_test "defer_min=1024: nothing deferred" test "$(deferred)" = "$d3"
 echo 1 > "$defer_min"
 ksft_test "fio 128k sequential write+verify QD8" xsegbd_fio "$dev" seq --rw=write --bs=128k \
 	--iodepth=8 --size=8M
