@@ -22,8 +22,8 @@
 # time, interrupts, context switches of fio, the peer and the kworkers, xsegbd's stats).
 # --profile-each NAME,... profiles those variants in every round (a set-up of their own after
 # the measured one, perf only: OUT/perf-NAME-prof-rROUND*, OUT/diag-NAME-prof-rROUND.txt with
-# the profiled window's completions per second as window.iops, counted over 4 s although the
-# two snapshots around it take a few seconds more under TCG: compare it between rounds only),
+# the profiled window's completions per second as window.iops, timed by /proc/uptime read
+# beside xsegbd's counters),
 # to compare a slow round's profile with a fast one's.  --profile NAME,... runs those variants once more after the rounds
 # (not counted) under `perf record -a -g` (cpu-clock: OUT/perf-NAME*.txt; what the
 # counters did meanwhile: OUT/diag-NAME.txt) and once under `perf sched record` (wake-up
@@ -108,8 +108,9 @@ fio_run() {
 		sleep 4
 		snap "$dev" > "$work/snap.after"
 		snap_diff "$work/snap.before" "$work/snap.after" > "$out/diag-$tag.txt"
-		# the window's rate (a device of ours counts its completions)
-		awk '$1 == "xsegbd.stats.2" { printf "window.iops %d\n", $2 / 4 }' \
+		# the window's rate: a device of ours counts its completions, timed where it is read
+		awk '$1 == "uptime.ms" { ms = $2 } $1 == "xsegbd.stats.2" { n = $2 }
+		     END { if (ms) printf "window.iops %d\n", n * 1000 / ms }' \
 			"$out/diag-$tag.txt" >> "$out/diag-$tag.txt"
 		# --synth=task: comm and fork events only; synthesizing every task's mappings
 		# (user symbols) and collecting build ids (-B -N) took longer than fio's 60 s
@@ -184,15 +185,14 @@ snap() {
 	awk 'NR > 1 { n = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i;
 		sub(":", "", $1); print "irq." $1, n }' /proc/interrupts
 	# few processes: a fork costs tens of ms under TCG, and this runs inside the window
-	awk 'FNR == 1 { split(FILENAME, p, "/"); t = p[5] } $1 == "Name:" && $2 != "fio" { nextfile }
-	     /^(non)?voluntary_ctxt_switches/ { sub(":", "", $1); print "fio." t "." $1, $2 }' \
-		/proc/[0-9]*/task/[0-9]*/status 2> /dev/null
-	# the peer's threads and the kworkers (the reply callback runs in one when the doorbell
-	# cannot take it), summed by name: switches, and CPU time in ticks (stat fields 14, 15)
-	awk '$1 == "Name:" { n = $2; sub("/.*", "", n) } $1 == "Name:" && n != "xseg-memd" &&
-	     n !~ /^kworker/ { nextfile } /^(non)?voluntary_ctxt_switches/ { sub(":", "", $1);
-	     c[n "." $1] += $2 } END { for (k in c) print "task." k, c[k] }' \
-		/proc/[0-9]*/task/[0-9]*/status 2> /dev/null
+	# fio's threads one by one; the peer's threads and the kworkers (the reply callback runs
+	# in one when the doorbell cannot take it) summed by name; then their CPU time in ticks
+	# (stat fields 14, 15)
+	awk 'FNR == 1 { split(FILENAME, p, "/"); t = p[5]; n = $2; sub("/.*", "", n)
+	     if (n != "fio" && n != "xseg-memd" && n !~ /^kworker/) nextfile }
+	     /^(non)?voluntary_ctxt_switches/ { sub(":", "", $1)
+	     if (n == "fio") print "fio." t "." $1, $2; else c[n "." $1] += $2 }
+	     END { for (k in c) print "task." k, c[k] }' /proc/[0-9]*/task/[0-9]*/status 2> /dev/null
 	awk '{ n = $2; gsub("[()]", "", n); sub("/.*", "", n) } n == "xseg-memd" || n ~ /^kworker/ {
 	     c[n ".utime"] += $14; c[n ".stime"] += $15 } END { for (k in c) print "task." k, c[k] }' \
 		/proc/[0-9]*/task/[0-9]*/stat 2> /dev/null
@@ -202,7 +202,8 @@ snap() {
 	# deferred
 	f=/sys/bus/xsegbd/devices/${d#xsegbd}/stats
 	[ "${d#xsegbd}" != "$d" ] && [ -r "$f" ] &&
-		awk '{ for (i = 1; i <= NF; i++) print "xsegbd.stats." i, $i }' "$f"
+		awk 'NR == FNR { print "uptime.ms", int($1 * 1000); next }
+		     { for (i = 1; i <= NF; i++) print "xsegbd.stats." i, $i }' /proc/uptime "$f"
 	true
 }
 
