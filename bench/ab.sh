@@ -20,11 +20,11 @@
 # then their medians.  --fio-cpus LIST pins fio (every target alike) to those CPUs.  --diag
 # writes what the counters did over each round's fio run to OUT/diag-NAME-rROUND.txt (CPU
 # time, interrupts, context switches of fio, the peer and the kworkers, xsegbd's stats).
-# --profile-each NAME,... profiles those variants in every round (a set-up of their own after
-# the measured one, perf only: OUT/perf-NAME-prof-rROUND*, OUT/diag-NAME-prof-rROUND.txt with
-# the profiled window's completions per second as window.iops, timed by /proc/uptime read
-# beside xsegbd's counters),
-# to compare a slow round's profile with a fast one's.  --profile NAME,... runs those variants once more after the rounds
+# --profile-each NAME,... profiles those variants in every round, to compare a slow round's
+# profile with a fast one's (a set-up of their own after the measured one, perf only:
+# OUT/perf-NAME-prof-rROUND*, OUT/diag-NAME-prof-rROUND.txt with the profiled window's
+# completions per second as window.iops, timed by /proc/uptime read beside xsegbd's
+# counters).  --profile NAME,... runs those variants once more after the rounds
 # (not counted) under `perf record -a -g` (cpu-clock: OUT/perf-NAME*.txt; what the
 # counters did meanwhile: OUT/diag-NAME.txt) and once under `perf sched record` (wake-up
 # to run delays: OUT/sched-NAME.txt); NAME null_blk profiles the baseline (perf only).
@@ -125,15 +125,15 @@ fio_run() {
 		# the profile is taken: fio's remaining runtime would measure nothing
 		kill -INT "$fpid" 2> /dev/null
 	fi
+	wait "$fpid"
+	local st=$?
 	# every round's counters over the whole fio run (qd1 and qd32): what a slow round did
 	if [ -z "$prof" ] && [ -n "${AB_DIAG:-}" ]; then
-		wait "$fpid"
-		local st=$?
 		snap "$dev" > "$work/snap.after"
 		snap_diff "$work/snap.before" "$work/snap.after" > "$out/diag-$label-r$r.txt"
-		[ "$st" = 0 ] || { log "$label: fio failed: $(tail -2 "$work/fio.err")"; return 1; }
-	elif ! wait "$fpid" && [ "$prof" != perf ]; then
-		# (a profiled fio is interrupted once perf is done)
+	fi
+	# (a profiled fio is interrupted once perf is done)
+	if [ "$st" != 0 ] && [ "$prof" != perf ]; then
 		log "$label: fio failed: $(tail -2 "$work/fio.err")"
 		return 1
 	fi
@@ -178,7 +178,7 @@ fio_run() {
 # (/proc/stat, in ticks), interrupts by kind, fio's context switches, blk-mq's per-queue
 # counters (debugfs) and xsegbd's own
 snap() {
-	local d=${1#/dev/} t f
+	local d=${1#/dev/} f
 
 	awk '/^cpu[0-9]/ { print "stat." $1 ".user", $2 + $3; print "stat." $1 ".sys", $4 + $7 + $8;
 		print "stat." $1 ".idle", $5 + $6 } /^ctxt/ { print "stat.ctxt", $2 }' /proc/stat
